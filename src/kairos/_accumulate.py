@@ -1,0 +1,109 @@
+"""The pure fold: codec deltas in, caller chunks out, and the final response.
+
+Text and tool-argument pieces are kept as lists and joined once when read, so total work is
+linear in the stream length whatever its size. Tool calls are matched by ``index`` when the wire
+gives one and by ``id`` otherwise; a delta with a known index but a different, non-empty id
+starts a new call (some compatible servers reuse index 0 for parallel calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._codec import Delta, ToolDelta
+from .llm import ChatResponse, FinishReason, StreamChunk, ToolCall, Usage
+
+__all__ = ["Accumulator"]
+
+
+class _Call:
+    __slots__ = ("id", "name", "parts")
+
+    def __init__(self, id: str, name: str) -> None:
+        self.id = id
+        self.name = name
+        self.parts: list[str] = []
+
+    def build(self, upto: int | None = None) -> ToolCall:
+        parts = self.parts if upto is None else self.parts[:upto]
+        return ToolCall(self.id, self.name, "".join(parts) or "{}")
+
+
+def _snapshot(calls: list[_Call]) -> Callable[[], tuple[ToolCall, ...]]:
+    marks = [(call, len(call.parts)) for call in calls]
+    return lambda: tuple(call.build(n) for call, n in marks)
+
+
+class Accumulator:
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: list[_Call] = []
+        self._by_index: dict[int, _Call] = {}
+        self._by_id: dict[str, _Call] = {}
+        self.usage: Usage | None = None
+        self.raw_finish: str | None = None
+        self.model: str | None = None
+        self.content_length = 0
+
+    def add(self, d: Delta) -> StreamChunk | None:
+        """Fold one delta; return the chunk the caller sees, or None if nothing is visible."""
+        if d.usage is not None:
+            self.usage = d.usage
+        if d.finish is not None:
+            self.raw_finish = d.finish
+        if d.model:
+            self.model = d.model
+        content, reasoning, tools = d.content, d.reasoning, d.tools
+        if tools:
+            for td in tools:
+                self._tool(td)
+        if not (content or reasoning or tools):
+            return None
+        if content:
+            self.content.append(content)
+            self.content_length += len(content)
+        if reasoning:
+            self.reasoning.append(reasoning)
+        return StreamChunk(content, reasoning, _snapshot(self.calls) if self.calls else ())
+
+    def _tool(self, td: ToolDelta) -> None:
+        call = None
+        if td.index is not None:
+            call = self._by_index.get(td.index)
+            if call is not None and td.id and call.id and td.id != call.id:
+                call = None  # same index, new id: a new call
+        if call is None and td.id:
+            call = self._by_id.get(td.id)
+        if call is None and td.index is None and not td.id and self.calls:
+            call = self.calls[-1]  # continuation without index or id
+        if call is None:
+            call = _Call(td.id or "", td.name or "")
+            self.calls.append(call)
+            if td.id:
+                self._by_id[td.id] = call
+        if td.index is not None:
+            self._by_index[td.index] = call
+        if td.id and not call.id:
+            call.id = td.id
+            self._by_id[td.id] = call
+        if td.name and not call.name:
+            call.name = td.name
+        if td.arguments:
+            call.parts.append(td.arguments)
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        return tuple(call.build() for call in self.calls)
+
+    def response(
+        self, finish_reason: FinishReason | None, raw_finish: str | None = None
+    ) -> ChatResponse:
+        return ChatResponse(
+            content="".join(self.content),
+            reasoning="".join(self.reasoning) if self.reasoning else None,
+            tool_calls=self.tool_calls(),
+            usage=self.usage,
+            finish_reason=finish_reason,
+            raw_finish_reason=raw_finish if raw_finish is not None else self.raw_finish,
+            model=self.model,
+        )

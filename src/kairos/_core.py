@@ -1,0 +1,220 @@
+"""The pure stream machine: response bytes in, caller chunks out.
+
+``StreamCore`` owns the framing decoder, the codec's parser, the accumulator and the clocks. It
+never does I/O; the sync and async shells in ``_stream`` feed it bytes and hand its chunks to
+the caller. It produces exactly one final chunk (``done=True``), whether the stream completed,
+failed or was cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ._accumulate import Accumulator
+from ._codec import WireCodec
+from ._http import Timeouts
+from ._ndjson import NDJSONDecoder
+from ._sse import SSEDecoder
+from .errors import (
+    Cancelled,
+    DeadlineExceeded,
+    FirstChunkTimeout,
+    IdleTimeout,
+    IncompleteStreamError,
+    KairosError,
+)
+from .llm import ChatResponse, FinishReason, StreamChunk, StreamStats
+
+__all__ = ["StreamCore", "scrub"]
+
+
+def scrub(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
+    """Remove the caller's secrets from an error's text and body (servers may echo keys)."""
+    if not secrets:
+        return err
+    text = err.message
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
+    if text != err.message:
+        err.message = text
+        err.args = (text,)
+    if err.body is not None:
+        body = repr(err.body)
+        if any(s and s in body for s in secrets):
+            err.body = "[redacted: the error body contained the API key]"
+    return err
+
+
+class StreamCore:
+    def __init__(
+        self,
+        codec: WireCodec,
+        timeouts: Timeouts,
+        started: float,
+        max_event_bytes: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.codec = codec
+        self.provider = codec.provider
+        self.parser = codec.new_parser()
+        self.sse = codec.framing == "sse"
+        self.decoder: SSEDecoder | NDJSONDecoder = (
+            SSEDecoder(max_event_bytes) if self.sse else NDJSONDecoder(max_event_bytes)
+        )
+        self.acc = Accumulator()
+        self.timeouts = timeouts
+        self.clock = clock
+        self.started = started
+        self.deadline = started + timeouts.total if timeouts.total is not None else None
+        self.first_chunk_at: float | None = None
+        self.last_event_at: float | None = None
+        self.visible = 0  # chunks handed out before the final one
+        self.done = False
+        self.error: KairosError | None = None
+
+    # -- feeding ---------------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[StreamChunk]:
+        try:
+            events = self.decoder.feed(data)
+        except KairosError as err:
+            return [self.fail(err)]
+        return self._events(events) if events else []
+
+    def eof(self) -> list[StreamChunk]:
+        """The body ended (cleanly at the HTTP level)."""
+        if self.done:
+            return []
+        out = self._events(self.decoder.flush())
+        if self.done:
+            return out
+        if self.parser.complete:
+            out.append(self.finish())
+        else:
+            out.append(self.fail(IncompleteStreamError(
+                "the stream ended before the provider's end marker or finish reason"
+            )))
+        return out
+
+    def feed_body(self, body: bytes) -> list[StreamChunk]:
+        """A complete non-stream JSON answer to a stream request."""
+        try:
+            deltas = self.codec.parse_body(body)
+        except KairosError as err:
+            return [self.fail(err)]
+        out: list[StreamChunk] = []
+        for d in deltas:
+            if d.error is not None:
+                out.append(self.fail(d.error))
+                return out
+            chunk = self.acc.add(d)
+            if chunk is not None:
+                self._visible(chunk, out)
+        out.append(self.finish())
+        return out
+
+    def _events(self, events: list) -> list[StreamChunk]:  # type: ignore[type-arg]
+        out: list[StreamChunk] = []
+        parse, add, sse = self.parser.parse, self.acc.add, self.sse
+        for ev in events:
+            try:
+                d = parse(ev.event, ev.data) if sse else parse("", ev)
+            except KairosError as err:
+                out.append(self.fail(err))
+                return out
+            if d is None:
+                continue
+            self.last_event_at = self.clock()
+            if d.error is not None:
+                out.append(self.fail(d.error))
+                return out
+            chunk = add(d)
+            if chunk is not None:
+                self._visible(chunk, out)
+            if d.end:
+                out.append(self.finish())
+                return out
+        return out
+
+    def _visible(self, chunk: StreamChunk, out: list[StreamChunk]) -> None:
+        if self.first_chunk_at is None:
+            self.first_chunk_at = self.clock()
+        self.visible += 1
+        out.append(chunk)
+
+    # -- clocks ----------------------------------------------------------------------------
+    def _deadline(self) -> tuple[float, str]:
+        if self.last_event_at is None:
+            at, which = self.started + self.timeouts.first_chunk, "first"
+        else:
+            at, which = self.last_event_at + self.timeouts.idle, "idle"
+        if self.deadline is not None and self.deadline <= at:
+            return self.deadline, "total"
+        return at, which
+
+    def time_left(self) -> float:
+        """Seconds the next read may wait (at least 1 ms, so an expired clock times out)."""
+        return max(0.001, self._deadline()[0] - self.clock())
+
+    def expired(self) -> KairosError | None:
+        """The timeout error if a clock has run out, else None."""
+        at, which = self._deadline()
+        if self.clock() < at:
+            return None
+        return self.timeout_error(which)
+
+    def timeout_error(self, which: str | None = None) -> KairosError:
+        which = which or self._deadline()[1]
+        t = self.timeouts
+        if which == "total":
+            return DeadlineExceeded(f"total deadline of {t.total:g}s exceeded")
+        if which == "first":
+            return FirstChunkTimeout(f"no response event within {t.first_chunk:g}s")
+        return IdleTimeout(f"no stream event for {t.idle:g}s")
+
+    # -- endings ---------------------------------------------------------------------------
+    def response(self, finish: FinishReason | None = None) -> ChatResponse:
+        return self.acc.response(finish or self._finish_reason())
+
+    def _finish_reason(self) -> FinishReason:
+        if self.error is not None:
+            return "cancelled" if isinstance(self.error, Cancelled) else "error"
+        normal = self.codec.normalise_finish(self.acc.raw_finish)
+        if normal is not None:
+            return normal
+        return "tool_calls" if self.acc.calls else "stop"
+
+    def _final(self) -> StreamChunk:
+        self.done = True
+        now = self.clock()
+        first = self.first_chunk_at
+        stats = StreamStats(
+            chunks=self.visible + 1,
+            time_to_first_chunk=None if first is None else first - self.started,
+            total_time=now - self.started,
+            content_length=self.acc.content_length,
+        )
+        reason = self._finish_reason()
+        return StreamChunk(
+            tool_calls=self.acc.tool_calls(),
+            done=True,
+            usage=self.acc.usage,
+            finish_reason=reason,
+            raw_finish_reason=self.acc.raw_finish,
+            error=self.error,
+            stats=stats,
+        )
+
+    def finish(self) -> StreamChunk:
+        return self._final()
+
+    def fail(self, err: KairosError) -> StreamChunk:
+        if err.provider is None:
+            err.provider = self.provider
+        self.error = err
+        err.partial = self.acc.response("cancelled" if isinstance(err, Cancelled) else "error")
+        return self._final()
+
+    def cancel(self, err: KairosError | None = None) -> StreamChunk:
+        return self.fail(err or Cancelled("the stream was closed by the caller"))

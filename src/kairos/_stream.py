@@ -1,0 +1,393 @@
+"""``Stream`` and ``AsyncStream``: the thin sync / async shells around :class:`StreamCore`.
+
+The shell opens the request (retrying only while nothing reached the caller), feeds response
+bytes to the core, enforces the clocks, and closes the response the moment the stream ends,
+fails, is closed or is dropped. The generator holds no reference to its ``Stream``, so a stream
+dropped after a bare ``break`` is closed by reference counting at once, not by the cyclic GC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from . import _http
+from ._codec import HTTPRequest, WireCodec
+from ._core import StreamCore, scrub
+from ._http import ReadTimedOut, Timeouts
+from ._retry import RetryPolicy
+from .errors import Cancelled, KairosError
+from .llm import ChatResponse, StreamChunk
+
+__all__ = ["AsyncStream", "Stream", "StreamOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_event_bytes: int = 32 * 1024 * 1024
+    max_error_body: int = 64 * 1024
+
+
+def _is_json(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "")
+    return ctype.startswith("application/json")
+
+
+class _State:
+    """What the generator and ``close()`` share; it never points back at the ``Stream``."""
+
+    def __init__(self, codec: WireCodec, request: HTTPRequest, opts: StreamOptions) -> None:
+        self.codec = codec
+        self.request = request
+        self.opts = opts
+        self.started = time.monotonic()
+        self.response: httpx.Response | None = None
+        self.core: StreamCore | None = None
+        self.cancelled = False
+        self.lock = threading.Lock()
+
+    def new_core(self, response: httpx.Response) -> StreamCore:
+        o = self.opts
+        self.response = response
+        self.core = StreamCore(self.codec, o.timeouts, self.started, o.max_event_bytes)
+        _http.install_read_clock(response, self.core.time_left)
+        return self.core
+
+    def on_error(self, err: KairosError, attempt: int, fallback_used: bool) -> float | None:
+        """Seconds to wait before retrying, or None to give up (and raise ``err``)."""
+        scrub(err, self.request.secrets)
+        if not fallback_used:
+            retry_with = getattr(self.codec, "fallback_request", None)
+            alt = retry_with(self.request, err) if retry_with else None
+            if alt is not None:
+                self.request = alt
+                return 0.0
+        if self.cancelled or not self.opts.retry.should_retry(err, attempt):
+            return None
+        wait = self.opts.retry.delay(err, attempt)
+        total = self.opts.timeouts.total
+        if total is not None and time.monotonic() + wait > self.started + total:
+            return None
+        return wait
+
+    def abort(self) -> None:
+        """Mark the stream cancelled and shut its socket so a blocked read returns."""
+        with self.lock:
+            if self.core is None or not self.core.done:
+                self.cancelled = True
+            response = self.response
+            if response is not None and not response.is_closed:
+                _http.abort(response)
+
+    def close_response(self) -> None:
+        with self.lock:
+            if self.response is not None:
+                _http.close(self.response)
+
+    def retry_in_band(self, core: StreamCore) -> bool:
+        """An in-band error before the first chunk may be retried like an HTTP error."""
+        return core.error is not None and core.visible == 0 and core.error.retryable
+
+
+class Stream:
+    """A sync stream of :class:`StreamChunk`. Use it in a ``with`` block, or call ``close()``."""
+
+    def __init__(
+        self, client: httpx.Client, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
+    ) -> None:
+        self._state = _State(codec, request, opts)
+        self._client = client
+        self._open(0)
+        self._it = _run(self._state, self._open)
+
+    def _open(self, attempt: int) -> StreamCore:
+        st, fallback_used = self._state, False
+        while True:
+            try:
+                response = _http.send(self._client, st.request, st.opts.timeouts, st.codec.provider)
+                if response.status_code >= 400:
+                    body = _http.read_body(response, st.opts.max_error_body, st.codec.provider)
+                    raise st.codec.parse_error(response.status_code, response.headers, body)
+                return st.new_core(response)
+            except KairosError as err:
+                wait = st.on_error(err, attempt, fallback_used)
+                if wait is None:
+                    raise err from err.__cause__
+                fallback_used = fallback_used or wait == 0.0
+                attempt += wait > 0.0
+                time.sleep(wait)
+
+    def __iter__(self) -> Iterator[StreamChunk]:
+        return self._it
+
+    def __next__(self) -> StreamChunk:
+        return next(self._it)
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection now. Safe from any thread, and more than once. After
+        ``close()`` iteration stops; a reader blocked in another thread gets the final chunk
+        with a :class:`~kairos.Cancelled` error."""
+        self._state.abort()
+        try:
+            self._it.close()
+        except ValueError:  # the generator is running in another thread: the abort ends it
+            pass
+
+    @property
+    def response(self) -> ChatResponse:
+        """What has been accumulated so far (the final answer once the stream is done)."""
+        assert self._state.core is not None
+        return self._state.core.response()
+
+    def get_final_response(self) -> ChatResponse:
+        """Drain the stream and return the full answer; raises the error a stream ended with."""
+        for _ in self:
+            pass
+        return self.response
+
+    def text(self) -> Iterator[str]:
+        """Only the content deltas; raises if the stream fails."""
+        for chunk in self:
+            if chunk.content:
+                yield chunk.content
+
+
+def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Iterator[StreamChunk]:
+    core = st.core
+    assert core is not None and st.response is not None
+    attempt = 0
+    try:
+        while True:
+            final = yield from _pump(st, core)
+            if final.error is not None and st.retry_in_band(core) and not st.cancelled:
+                wait = st.on_error(final.error, attempt, True)
+                if wait is not None:
+                    st.close_response()
+                    time.sleep(wait)
+                    attempt += 1
+                    core = reopen(attempt)
+                    continue
+            yield final
+            if final.error is not None:
+                raise final.error
+            return
+    finally:
+        st.close_response()
+
+
+def _pump(st: _State, core: StreamCore) -> Iterator[StreamChunk]:
+    """Yield the visible chunks of one attempt; return its final chunk (not yielded)."""
+    response = st.response
+    assert response is not None
+    if _is_json(response):
+        body = _http.read_body(response, st.opts.max_event_bytes, core.provider)
+        chunks = core.feed_body(body)
+        yield from chunks[:-1]
+        return chunks[-1]
+    try:
+        for data in _http.iter_body(response, core.provider):
+            chunks = core.feed(data)
+            if core.done:
+                st.close_response()  # complete: do not wait for the server to hang up
+                yield from chunks[:-1]
+                return chunks[-1]
+            if chunks:
+                yield from chunks
+            if st.cancelled:
+                return core.cancel()
+            err = core.expired()
+            if err is not None:
+                return core.fail(err)
+        return _last(core.eof())
+    except ReadTimedOut:
+        return core.fail(core.timeout_error())
+    except KairosError as err:
+        if st.cancelled:
+            return core.cancel()
+        return core.fail(scrub(err, st.request.secrets))
+    except GeneratorExit:
+        raise
+    except BaseException:
+        if not core.done:
+            core.cancel()
+        raise
+
+
+def _last(chunks: list[StreamChunk]) -> StreamChunk:
+    # eof() may emit visible chunks before the final one only when a pending event flushes;
+    # those are folded into the response already, and the final chunk follows them.
+    return chunks[-1]
+
+
+class AsyncStream:
+    """An async stream of :class:`StreamChunk`. Use ``async with``, or ``await aclose()``."""
+
+    def __init__(self, client: httpx.AsyncClient, codec: WireCodec, request: HTTPRequest,
+                 opts: StreamOptions) -> None:
+        self._state = _State(codec, request, opts)
+        self._client = client
+        self._it: AsyncIterator[StreamChunk] | None = None
+
+    async def _open(self, attempt: int) -> StreamCore:
+        st, fallback_used = self._state, False
+        while True:
+            try:
+                response = await _http.asend(
+                    self._client, st.request, st.opts.timeouts, st.codec.provider
+                )
+                if response.status_code >= 400:
+                    body = await _http.aread_body(response, st.opts.max_error_body, st.codec.provider)
+                    raise st.codec.parse_error(response.status_code, response.headers, body)
+                return st.new_core(response)
+            except KairosError as err:
+                wait = st.on_error(err, attempt, fallback_used)
+                if wait is None:
+                    raise err from err.__cause__
+                fallback_used = fallback_used or wait == 0.0
+                attempt += wait > 0.0
+                await asyncio.sleep(wait)
+
+    async def start(self) -> AsyncStream:
+        await self._open(0)
+        self._it = _arun(self._state, self._open)
+        return self
+
+    def __aiter__(self) -> AsyncIterator[StreamChunk]:
+        assert self._it is not None, "await provider.chat_stream(...) first"
+        return self._it
+
+    async def __anext__(self) -> StreamChunk:
+        return await self.__aiter__().__anext__()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, t: Any, e: Any, tb: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection now; iteration stops."""
+        st = self._state
+        if st.core is not None and not st.core.done:
+            st.cancelled = True
+        try:
+            if self._it is not None:
+                await self._it.aclose()  # type: ignore[attr-defined]
+        except RuntimeError:  # being iterated by another task: the abort below ends it
+            st.abort()
+        if st.response is not None:
+            await _http.aclose(st.response)
+
+    def close(self) -> None:
+        """Close from another thread or a sync callback: the pending read ends the stream."""
+        self._state.abort()
+
+    def __del__(self) -> None:
+        st = getattr(self, "_state", None)
+        if st is not None and st.response is not None and not st.response.is_closed:
+            _http.abort(st.response)
+
+    @property
+    def response(self) -> ChatResponse:
+        assert self._state.core is not None
+        return self._state.core.response()
+
+    async def get_final_response(self) -> ChatResponse:
+        async for _ in self:
+            pass
+        return self.response
+
+    async def text(self) -> AsyncIterator[str]:
+        async for chunk in self:
+            if chunk.content:
+                yield chunk.content
+
+
+async def _arun(
+    st: _State, reopen: Callable[[int], Any]
+) -> AsyncIterator[StreamChunk]:
+    core = st.core
+    assert core is not None
+    attempt = 0
+    try:
+        while True:
+            response = st.response
+            assert response is not None
+            final: StreamChunk | None = None
+            async for chunk in _apump(st, core):
+                if chunk.done:
+                    final = chunk  # always the last one
+                else:
+                    yield chunk
+            assert final is not None
+            if final.error is not None and st.retry_in_band(core) and not st.cancelled:
+                wait = st.on_error(final.error, attempt, True)
+                if wait is not None:
+                    await _http.aclose(response)
+                    await asyncio.sleep(wait)
+                    attempt += 1
+                    core = await reopen(attempt)
+                    continue
+            yield final
+            if final.error is not None:
+                raise final.error
+            return
+    finally:
+        if st.response is not None:
+            await _http.aclose(st.response)
+
+
+async def _apump(st: _State, core: StreamCore) -> AsyncIterator[StreamChunk]:
+    """Yield the chunks of one attempt, the final one last."""
+    response = st.response
+    assert response is not None
+    if _is_json(response):
+        body = await _http.aread_body(response, st.opts.max_event_bytes, core.provider)
+        for chunk in core.feed_body(body):
+            yield chunk
+        return
+    try:
+        async for data in _http.aiter_body(response, core.provider):
+            chunks = core.feed(data)
+            if core.done:
+                await _http.aclose(response)
+            for chunk in chunks:
+                yield chunk
+            if core.done:
+                return
+            if st.cancelled:
+                yield core.cancel()
+                return
+            err = core.expired()
+            if err is not None:
+                yield core.fail(err)
+                return
+        yield _last(core.eof())
+        return
+    except ReadTimedOut:
+        final = core.fail(core.timeout_error())
+    except KairosError as err:
+        final = core.cancel() if st.cancelled else core.fail(scrub(err, st.request.secrets))
+    except BaseException:  # task cancellation: close now, never swallow it
+        if not core.done:
+            core.cancel(Cancelled("the task consuming the stream was cancelled"))
+        await _http.aclose(response)
+        raise
+    yield final

@@ -1,0 +1,59 @@
+"""What every codec shares: its configuration row and small helpers for error bodies."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CodecConfig", "error_text", "json_object", "non_json_message"]
+
+
+@dataclass(frozen=True, slots=True)
+class CodecConfig:
+    """Everything a codec needs to build requests. ``api_key`` never shows in ``repr``."""
+
+    provider: str
+    base_url: str
+    default_model: str = ""
+    api_key: str | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,) if self.api_key else ()
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def non_json_message(status: int, headers: Mapping[str, str], body: bytes) -> str:
+    """A one-line message for an error body that is not JSON (an HTML proxy page...)."""
+    ctype = headers.get("content-type", "unknown content type").split(";")[0]
+    text = " ".join(_TAGS.sub(" ", body[:2000].decode("utf-8", "replace")).split())
+    snippet = f": {text[:160]}" if text else ""
+    return f"HTTP {status} with a non-JSON {ctype} body{snippet}"
+
+
+def error_text(value: Any) -> str:
+    """A message from a structured error value (a string, or an object with ``message``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        msg = value.get("message") or value.get("msg") or value.get("detail")
+        if msg is not None:
+            return error_text(msg)
+    if isinstance(value, list) and value:
+        return "; ".join(error_text(v) for v in value[:3])
+    return json.dumps(value, ensure_ascii=False)[:300]
