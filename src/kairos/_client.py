@@ -139,8 +139,9 @@ def provider(
     Keys and base URLs default to the provider's environment variables (see README).
     ``timeout`` is a :class:`Timeouts` or one number for the first-chunk and idle clocks.
     """
-    codec = _codec(spec, model, api_key=api_key, base_url=base_url, headers=headers,
-                   options=options)
+    codec = _codec(
+        spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
+    )
     return HTTPProvider(codec, _options(timeout, max_retries, max_event_bytes), http_client)
 
 
@@ -158,6 +159,7 @@ def async_provider(
     options: Mapping[str, Any] | None = None,
 ) -> AsyncHTTPProvider:
     """The async twin of :func:`provider`."""
-    codec = _codec(spec, model, api_key=api_key, base_url=base_url, headers=headers,
-                   options=options)
+    codec = _codec(
+        spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
+    )
     return AsyncHTTPProvider(codec, _options(timeout, max_retries, max_event_bytes), http_client)

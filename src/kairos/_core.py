@@ -92,9 +92,13 @@ class StreamCore:
         if self.parser.complete:
             out.append(self.finish())
         else:
-            out.append(self.fail(IncompleteStreamError(
-                "the stream ended before the provider's end marker or finish reason"
-            )))
+            out.append(
+                self.fail(
+                    IncompleteStreamError(
+                        "the stream ended before the provider's end marker or finish reason"
+                    )
+                )
+            )
         return out
 
     def feed_body(self, body: bytes) -> list[StreamChunk]:

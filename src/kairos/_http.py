@@ -56,7 +56,9 @@ class Timeouts:
 
     def httpx(self) -> httpx.Timeout:
         read = max(self.first_chunk, self.idle)
-        return httpx.Timeout(connect=self.connect, read=read, write=max(self.connect, 30.0), pool=self.connect)
+        return httpx.Timeout(
+            connect=self.connect, read=read, write=max(self.connect, 30.0), pool=self.connect
+        )
 
 
 class ReadTimedOut(Exception):
@@ -76,7 +78,9 @@ def _map(exc: Exception, provider: str, *, body_started: bool) -> KairosError:
     return ConnectError(f"could not reach the server ({msg})", provider=provider)
 
 
-def _build(client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts) -> httpx.Request:
+def _build(
+    client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts
+) -> httpx.Request:
     return client.build_request(
         req.method, req.url, headers=req.headers, content=req.body, timeout=t.httpx()
     )

@@ -114,7 +114,9 @@ class SSEDecoder:
             size, self._size = self._size + pending, 0
             self._data.clear()
             self._line.clear()
-            raise ProtocolError(f"server-sent event larger than the {self._max}-byte limit ({size}+)")
+            raise ProtocolError(
+                f"server-sent event larger than the {self._max}-byte limit ({size}+)"
+            )
 
     def _process(self, line: bytes, out: list[ServerSentEvent]) -> None:
         if not line:

@@ -239,8 +239,9 @@ def _last(chunks: list[StreamChunk]) -> StreamChunk:
 class AsyncStream:
     """An async stream of :class:`StreamChunk`. Use ``async with``, or ``await aclose()``."""
 
-    def __init__(self, client: httpx.AsyncClient, codec: WireCodec, request: HTTPRequest,
-                 opts: StreamOptions) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
+    ) -> None:
         self._state = _State(codec, request, opts)
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
@@ -253,7 +254,9 @@ class AsyncStream:
                     self._client, st.request, st.opts.timeouts, st.codec.provider
                 )
                 if response.status_code >= 400:
-                    body = await _http.aread_body(response, st.opts.max_error_body, st.codec.provider)
+                    body = await _http.aread_body(
+                        response, st.opts.max_error_body, st.codec.provider
+                    )
                     raise st.codec.parse_error(response.status_code, response.headers, body)
                 return st.new_core(response)
             except KairosError as err:
@@ -320,9 +323,7 @@ class AsyncStream:
                 yield chunk.content
 
 
-async def _arun(
-    st: _State, reopen: Callable[[int], Any]
-) -> AsyncIterator[StreamChunk]:
+async def _arun(st: _State, reopen: Callable[[int], Any]) -> AsyncIterator[StreamChunk]:
     core = st.core
     assert core is not None
     attempt = 0

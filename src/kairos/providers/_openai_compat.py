@@ -72,7 +72,9 @@ def _tools(raw: Any) -> list[ToolDelta] | None:
     out = []
     for tc in raw:
         fn = tc.get("function") or {}
-        out.append(ToolDelta(tc.get("index"), tc.get("id"), fn.get("name"), fn.get("arguments") or ""))
+        out.append(
+            ToolDelta(tc.get("index"), tc.get("id"), fn.get("name"), fn.get("arguments") or "")
+        )
     return out
 
 
@@ -90,7 +92,7 @@ class _Parser:
         obj = loads(data, self._codec.provider)
         if not isinstance(obj, dict):
             raise ProtocolError(f"expected a JSON object in the stream, got {type(obj).__name__}")
-        if "error" in obj and obj["error"] or event == "error":
+        if obj.get("error") or event == "error":
             return Delta(error=self._codec.inband_error(obj.get("error", obj)))
         choices = obj.get("choices")
         usage = obj.get("usage")
@@ -137,15 +139,21 @@ class OpenAICompatCodec:
             body["tools"] = [
                 {
                     "type": "function",
-                    "function": {"name": t.name, "description": t.description,
-                                 "parameters": dict(t.parameters)},
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": dict(t.parameters),
+                    },
                 }
                 for t in req.tools
             ]
         if req.tool_choice is not None:
             body["tool_choice"] = _tool_choice(req.tool_choice)
-        for key, value in (("temperature", req.temperature), ("top_p", req.top_p),
-                           (self.max_tokens_field, req.max_tokens)):
+        for key, value in (
+            ("temperature", req.temperature),
+            ("top_p", req.top_p),
+            (self.max_tokens_field, req.max_tokens),
+        ):
             if value is not None:
                 body[key] = value
         if req.stop:
@@ -155,8 +163,9 @@ class OpenAICompatCodec:
         if self.config.api_key:
             headers["authorization"] = f"Bearer {self.config.api_key}"
         headers.update(self.config.headers)
-        return HTTPRequest("POST", f"{self.base_url}/chat/completions", headers, dumps(body),
-                           self.config.secrets)
+        return HTTPRequest(
+            "POST", f"{self.base_url}/chat/completions", headers, dumps(body), self.config.secrets
+        )
 
     def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
         """Retry once without ``stream_options`` if the server rejected that field, and stop
@@ -168,7 +177,9 @@ class OpenAICompatCodec:
         self.include_usage = False
         body = loads(request.body, self.provider)
         body.pop("stream_options", None)
-        return HTTPRequest(request.method, request.url, request.headers, dumps(body), request.secrets)
+        return HTTPRequest(
+            request.method, request.url, request.headers, dumps(body), request.secrets
+        )
 
     # -- responses -------------------------------------------------------------------------
     def new_parser(self) -> _Parser:
@@ -197,14 +208,16 @@ class OpenAICompatCodec:
         kind = info.get("code") if isinstance(info.get("code"), str) else info.get("type")
         etype = kind if isinstance(kind, str) else None
         cls = _BY_CODE.get(etype or "") or _BY_CODE.get(str(info.get("type")))
-        return api_error(self.provider, status, error_text(info), error_type=etype, cls=cls,
-                         body=err)
+        return api_error(
+            self.provider, status, error_text(info), error_type=etype, cls=cls, body=err
+        )
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         obj = json_object(body)
         if obj is None:
-            return api_error(self.provider, status, non_json_message(status, headers, body),
-                             headers=headers)
+            return api_error(
+                self.provider, status, non_json_message(status, headers, body), headers=headers
+            )
         info = obj.get("error", obj)
         info = info if isinstance(info, dict) else {"message": info}
         code = info.get("code") if isinstance(info.get("code"), str) else None
@@ -213,8 +226,9 @@ class OpenAICompatCodec:
         if cls is RateLimitError and status != 429 and etype == "insufficient_quota":
             cls = PermissionDeniedError
         message = error_text(info) if info else f"HTTP {status}"
-        return api_error(self.provider, status, message, error_type=etype, cls=cls,
-                         headers=headers, body=obj)
+        return api_error(
+            self.provider, status, message, error_type=etype, cls=cls, headers=headers, body=obj
+        )
 
 
 def _names_stream_options(err: APIStatusError) -> bool:
