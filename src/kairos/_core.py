@@ -87,7 +87,7 @@ class StreamCore:
         if self.done:
             return []
         out = self._events(self.decoder.flush())
-        if self.done:
+        if out and out[-1].done:
             return out
         if self.parser.complete:
             out.append(self.finish())

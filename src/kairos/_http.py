@@ -10,6 +10,7 @@ still checked whenever bytes arrive.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -199,23 +200,17 @@ def abort(response: httpx.Response) -> None:
         except Exception:  # pragma: no cover - exotic transports
             sock = None
     if isinstance(sock, socket.socket):
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def close(response: httpx.Response) -> None:
     _remove_read_clock(response)
-    try:
+    with contextlib.suppress(Exception):  # closing must never mask the error being reported
         response.close()
-    except Exception:  # closing must never raise over the error being reported
-        pass
 
 
 async def aclose(response: httpx.Response) -> None:
     _remove_read_clock(response)
-    try:
+    with contextlib.suppress(Exception):
         await response.aclose()
-    except Exception:
-        pass

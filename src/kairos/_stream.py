@@ -9,9 +9,10 @@ dropped after a bare ``break`` is closed by reference counting at once, not by t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -38,7 +39,7 @@ class StreamOptions:
 
 
 def _is_json(response: httpx.Response) -> bool:
-    ctype = response.headers.get("content-type", "")
+    ctype: str = response.headers.get("content-type", "")
     return ctype.startswith("application/json")
 
 
@@ -145,10 +146,9 @@ class Stream:
         ``close()`` iteration stops; a reader blocked in another thread gets the final chunk
         with a :class:`~kairos.Cancelled` error."""
         self._state.abort()
-        try:
+        # ValueError: the generator is running in another thread; the abort ends it
+        with contextlib.suppress(ValueError):
             self._it.close()
-        except ValueError:  # the generator is running in another thread: the abort ends it
-            pass
 
     @property
     def response(self) -> ChatResponse:
@@ -169,7 +169,7 @@ class Stream:
                 yield chunk.content
 
 
-def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Iterator[StreamChunk]:
+def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChunk, None, None]:
     core = st.core
     assert core is not None and st.response is not None
     attempt = 0
@@ -192,7 +192,7 @@ def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Iterator[StreamChun
         st.close_response()
 
 
-def _pump(st: _State, core: StreamCore) -> Iterator[StreamChunk]:
+def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamChunk]:
     """Yield the visible chunks of one attempt; return its final chunk (not yielded)."""
     response = st.response
     assert response is not None
