@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._codec import Delta, HTTPRequest, ToolDelta, api_error, dumps, loads
@@ -116,14 +117,12 @@ class _Usage:
         )
 
 
+@dataclass(slots=True)
 class _ToolBlock:
-    __slots__ = ("input", "name", "parts", "pos")
-
-    def __init__(self, pos: int, name: str, start_input: Any) -> None:
-        self.pos = pos
-        self.name = name
-        self.input = start_input
-        self.parts: list[str] = []
+    pos: int  # position among the message's tool calls (not the content-block index)
+    name: str
+    input: Any  # the input object given at block start
+    parts: list[str] = field(default_factory=list)
 
 
 class _Parser:
@@ -131,7 +130,6 @@ class _Parser:
         self._codec = codec
         self._usage = _Usage()
         self._tools: dict[int, _ToolBlock] = {}  # open tool_use blocks by content-block index
-        self._kinds: dict[int, str] = {}  # content-block index -> block type
         self._calls = 0
         self._invalid: str | None = None  # a closed tool block whose input is not JSON
         self._finish: str | None = None
@@ -170,7 +168,6 @@ class _Parser:
         if not isinstance(block, dict) or not isinstance(index, int):
             return None
         kind = str(block.get("type"))
-        self._kinds[index] = kind
         if kind == "text" and block.get("text"):
             return Delta(content=str(block["text"]))
         if kind == "thinking" and block.get("thinking"):
@@ -330,15 +327,27 @@ class AnthropicCodec:
             return None
         return _FINISH.get(raw, "stop")
 
-    def inband_error(self, obj: Any, status: int | None = None) -> APIStatusError:
-        """The typed error for an ``{"type": "error", "error": {...}}`` event or body."""
+    def inband_error(
+        self, obj: Any, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> APIStatusError:
+        """The typed error for an ``{"type": "error", "error": {...}}`` event or body: the
+        class comes from ``error.type`` (the status only when the type is unknown)."""
         info = obj.get("error", obj) if isinstance(obj, dict) else obj
         info = info if isinstance(info, dict) else {"message": info}
         etype = info.get("type") if isinstance(info.get("type"), str) else None
-        cls = _BY_TYPE.get(etype or "")
-        return api_error(
-            self.provider, status, error_text(info), error_type=etype, cls=cls, body=obj
+        err = api_error(
+            self.provider,
+            status,
+            error_text(info) if info else "",
+            error_type=etype,
+            cls=_BY_TYPE.get(etype or ""),
+            headers=headers,
+            body=obj,
+            request_id_header=_REQUEST_ID,
         )
+        if err.request_id is None and isinstance(_dict(obj).get("request_id"), str):
+            err.request_id = obj["request_id"]
+        return err
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         obj = json_object(body)
@@ -347,24 +356,7 @@ class AnthropicCodec:
             return api_error(
                 self.provider, status, message, headers=headers, request_id_header=_REQUEST_ID
             )
-        info = obj.get("error", obj)
-        info = info if isinstance(info, dict) else {"message": info}
-        etype = info.get("type") if isinstance(info.get("type"), str) else None
-        cls = _BY_TYPE.get(etype or "")
-        message = error_text(info) if info else f"HTTP {status}"
-        err = api_error(
-            self.provider,
-            status,
-            message,
-            error_type=etype,
-            cls=cls,
-            headers=headers,
-            body=obj,
-            request_id_header=_REQUEST_ID,
-        )
-        if err.request_id is None and isinstance(obj.get("request_id"), str):
-            err.request_id = obj["request_id"]
-        return err
+        return self.inband_error(obj, status, headers)
 
 
 # -- request helpers ---------------------------------------------------------------------------
