@@ -273,10 +273,12 @@ def test_schemas_outside_the_openapi_subset_use_parameters_json_schema() -> None
         },
     )
     bare = kairos.Tool("ping")  # no parameters: Gemini rejects an object without properties
-    body = sent(kairos.ChatRequest([M.user("x")], model=MODEL, tools=[strict, bare]))
+    empty = kairos.Tool("noop", "", {"type": "object", "properties": {}, "required": []})
+    body = sent(kairos.ChatRequest([M.user("x")], model=MODEL, tools=[strict, bare, empty]))
     assert body["tools"][0]["functionDeclarations"] == [
         {"name": "lookup", "parametersJsonSchema": dict(strict.parameters)},
         {"name": "ping"},
+        {"name": "noop"},
     ]
 
 

@@ -396,11 +396,11 @@ def _merge(body: dict[str, Any], extras: Mapping[str, Any]) -> None:
             _merge(mine, value)
         elif key == "tools" and isinstance(mine, list) and isinstance(value, list):
             body[key] = mine + value
+        elif isinstance(value, Mapping):
+            body[key] = {}
+            _merge(body[key], value)  # a copy: later merges never write into the caller's map
         else:
             body[key] = value
-            if isinstance(value, Mapping):
-                body[key] = {}
-                _merge(body[key], value)
 
 
 # keywords of the OpenAPI-subset ``Schema`` object that ``parameters`` takes (API reference,
@@ -434,8 +434,8 @@ def _declaration(t: Tool) -> dict[str, Any]:
     if t.description:
         out["description"] = t.description
     schema = json.loads(json.dumps(t.parameters))
-    if schema.get("type") == "object" and not schema.get("properties") and len(schema) <= 2:
-        return out
+    if schema.get("type") == "object" and not schema.get("properties"):
+        return out  # no parameters (or only additionalProperties / required: [])
     out["parameters" if _openapi_subset(schema) else "parametersJsonSchema"] = schema
     return out
 
