@@ -2,8 +2,9 @@
 
 Wire facts (OpenAI API reference, "Chat Completions" / "streaming"):
 ``POST {base}/chat/completions`` with ``stream: true`` answers SSE ``data:`` lines holding
-``chat.completion.chunk`` objects and ends with ``data: [DONE]``. With ``stream_options.include_usage`` the last chunk before
-``[DONE]`` has empty ``choices`` and the ``usage``. Tool-call pieces carry ``index`` (the
+``chat.completion.chunk`` objects and ends with ``data: [DONE]``. With
+``stream_options.include_usage`` the last chunk before ``[DONE]`` has empty ``choices`` and the
+``usage``. Tool-call pieces carry ``index`` (the
 position of the call) and, in their first piece, ``id`` and ``function.name``. Reasoning models
 served by DeepSeek, Qwen and vLLM send ``reasoning_content``; OpenRouter and Groq send
 ``reasoning``. Errors inside the stream arrive as ``{"error": {...}}`` objects (OpenRouter,
