@@ -185,10 +185,11 @@ def make_codec(
         raise ConfigurationError(f"unknown provider {name!r}; known: {', '.join(PRESETS)}")
     env = os.environ if env is None else env
     key = api_key or next((env[k] for k in preset.key_env if env.get(k)), None)
-    if preset.key_required and not key:
+    url = base_url or (env.get(preset.base_url_env) if preset.base_url_env else None)
+    # The provider's own endpoint needs a key; a server at another base URL may not.
+    if preset.key_required and not key and not url:
         wanted = " or ".join(preset.key_env)
         raise ConfigurationError(f"{name}: no API key (set {wanted} or pass api_key=)")
-    url = base_url or (env.get(preset.base_url_env) if preset.base_url_env else None)
     url = url or preset.base_url
     if not url:
         raise ConfigurationError(f"{name}: a base URL is required (pass base_url=)")
