@@ -54,6 +54,8 @@ class _State:
         self.response: httpx.Response | None = None
         self.core: StreamCore | None = None
         self.cancelled = False
+        self.fallback_used = False
+        self.fell_back = False
         self.lock = threading.Lock()
 
     def new_core(self, response: httpx.Response) -> StreamCore:
@@ -63,14 +65,18 @@ class _State:
         _http.install_read_clock(response, self.core.time_left)
         return self.core
 
-    def on_error(self, err: KairosError, attempt: int, fallback_used: bool) -> float | None:
-        """Seconds to wait before retrying, or None to give up (and raise ``err``)."""
+    def on_error(self, err: KairosError, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None to give up (and raise ``err``). A codec's
+        one-time fallback request (``fallback_request``) is tried first and sets ``fell_back``;
+        it does not count as a retry."""
         scrub(err, self.request.secrets)
-        if not fallback_used:
+        self.fell_back = False
+        if not self.fallback_used:
             retry_with = getattr(self.codec, "fallback_request", None)
             alt = retry_with(self.request, err) if retry_with else None
             if alt is not None:
                 self.request = alt
+                self.fallback_used = self.fell_back = True
                 return 0.0
         if self.cancelled or not self.opts.retry.should_retry(err, attempt):
             return None
@@ -111,7 +117,7 @@ class Stream:
         self._it = _run(self._state, self._open)
 
     def _open(self, attempt: int) -> StreamCore:
-        st, fallback_used = self._state, False
+        st = self._state
         while True:
             try:
                 response = _http.send(self._client, st.request, st.opts.timeouts, st.codec.provider)
@@ -120,11 +126,10 @@ class Stream:
                     raise st.codec.parse_error(response.status_code, response.headers, body)
                 return st.new_core(response)
             except KairosError as err:
-                wait = st.on_error(err, attempt, fallback_used)
+                wait = st.on_error(err, attempt)
                 if wait is None:
                     raise err from err.__cause__
-                fallback_used = fallback_used or wait == 0.0
-                attempt += wait > 0.0
+                attempt += not st.fell_back
                 time.sleep(wait)
 
     def __iter__(self) -> Iterator[StreamChunk]:
@@ -177,7 +182,7 @@ def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChu
         while True:
             final = yield from _pump(st, core)
             if final.error is not None and st.retry_in_band(core) and not st.cancelled:
-                wait = st.on_error(final.error, attempt, True)
+                wait = st.on_error(final.error, attempt)
                 if wait is not None:
                     st.close_response()
                     time.sleep(wait)
@@ -247,7 +252,7 @@ class AsyncStream:
         self._it: AsyncIterator[StreamChunk] | None = None
 
     async def _open(self, attempt: int) -> StreamCore:
-        st, fallback_used = self._state, False
+        st = self._state
         while True:
             try:
                 response = await _http.asend(
@@ -260,11 +265,10 @@ class AsyncStream:
                     raise st.codec.parse_error(response.status_code, response.headers, body)
                 return st.new_core(response)
             except KairosError as err:
-                wait = st.on_error(err, attempt, fallback_used)
+                wait = st.on_error(err, attempt)
                 if wait is None:
                     raise err from err.__cause__
-                fallback_used = fallback_used or wait == 0.0
-                attempt += wait > 0.0
+                attempt += not st.fell_back
                 await asyncio.sleep(wait)
 
     async def start(self) -> AsyncStream:
@@ -339,7 +343,7 @@ async def _arun(st: _State, reopen: Callable[[int], Any]) -> AsyncIterator[Strea
                     yield chunk
             assert final is not None
             if final.error is not None and st.retry_in_band(core) and not st.cancelled:
-                wait = st.on_error(final.error, attempt, True)
+                wait = st.on_error(final.error, attempt)
                 if wait is not None:
                     await _http.aclose(response)
                     await asyncio.sleep(wait)

@@ -1,0 +1,76 @@
+"""The README's examples run as files against a loopback OpenAI-format server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loopback import LoopbackServer, Reply, endless
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _sse(*texts: str, done: bool = True) -> bytes:
+    out = b""
+    for t in texts:
+        out += b'data: {"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n' % t.encode()
+    if done:
+        out += b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+        out += b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\n'
+        out += b"data: [DONE]\n\n"
+    return out
+
+
+def run(name: str, reply: Reply) -> tuple[subprocess.CompletedProcess[str], LoopbackServer]:
+    with LoopbackServer([reply]) as server:
+        env = {**os.environ, "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": server.url + "/v1"}
+        r = subprocess.run(
+            [sys.executable, str(EXAMPLES / name)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+        )
+    return r, server
+
+
+def test_basic() -> None:
+    r, _ = run("basic.py", Reply.body(_sse("En canales ", "fluye")))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "En canales fluye\nTokens: 7\n"
+
+
+def test_errors_reports_a_broken_stream_and_keeps_the_text() -> None:
+    r, _ = run("errors.py", Reply.body(_sse("Hola ", "mun", done=False)))
+    assert r.returncode == 0, r.stderr
+    assert "Hola mun" in r.stdout and "Stream error:" in r.stdout
+    assert "Kept so far: 'Hola mun'" in r.stdout
+
+
+def test_errors_reports_rate_limit_before_output() -> None:
+    reply = Reply.json(
+        429,
+        {"error": {"message": "slow down", "type": "rate_limit_exceeded"}},
+        headers={"retry-after": "0"},
+    )
+    with LoopbackServer([reply, reply, reply]) as server:
+        env = {**os.environ, "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": server.url + "/v1"}
+        r = subprocess.run(
+            [sys.executable, str(EXAMPLES / "errors.py")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+        )
+        assert len(server.requests) == 3  # two retries, then the error
+    assert r.stdout.strip() == "Rate limited; retry after 0.0s"
+
+
+def test_cancel_breaks_and_closes_the_connection() -> None:
+    piece = b'data: {"choices":[{"index":0,"delta":{"content":"uno stop "}}]}\n\n'
+    r, server = run("cancel.py", Reply(pieces=endless(piece, 0.01, limit=10)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "uno stop"
+    assert server.disconnects == 1
