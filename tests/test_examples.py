@@ -18,7 +18,8 @@ def _sse(*texts: str, done: bool = True) -> bytes:
         out += b'data: {"choices":[{"index":0,"delta":{"content":"%s"}}]}\n\n' % t.encode()
     if done:
         out += b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
-        out += b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\n'
+        usage = b'"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}'
+        out += b'data: {"choices":[],%s}\n\n' % usage
         out += b"data: [DONE]\n\n"
     return out
 
