@@ -193,7 +193,7 @@ def make_codec(
     url = url or preset.base_url
     if not url:
         raise ConfigurationError(f"{name}: a base URL is required (pass base_url=)")
-    if name == "ollama" and "://" not in url:  # data-driven default scheme, as OLLAMA_HOST allows
+    if "://" not in url:  # "host:port", as OLLAMA_HOST allows
         url = f"http://{url}"
     module_name, _, cls_name = WIRES[preset.wire].partition(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
