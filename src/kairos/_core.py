@@ -55,8 +55,10 @@ class StreamCore:
         started: float,
         max_event_bytes: int,
         clock: Callable[[], float] = time.monotonic,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.codec = codec
+        self.secrets = secrets  # redacted from every error the stream ends with
         self.provider = codec.provider
         self.parser = codec.new_parser()
         self.sse = codec.framing == "sse"
@@ -214,6 +216,7 @@ class StreamCore:
         return self._final()
 
     def fail(self, err: KairosError) -> StreamChunk:
+        scrub(err, self.secrets)  # in-band error events may echo the key too
         if err.provider is None:
             err.provider = self.provider
         self.error = err

@@ -61,7 +61,9 @@ class _State:
     def new_core(self, response: httpx.Response) -> StreamCore:
         o = self.opts
         self.response = response
-        self.core = StreamCore(self.codec, o.timeouts, self.started, o.max_event_bytes)
+        self.core = StreamCore(
+            self.codec, o.timeouts, self.started, o.max_event_bytes, secrets=self.request.secrets
+        )
         _http.install_read_clock(response, self.core.time_left)
         return self.core
 
