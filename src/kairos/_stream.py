@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -115,14 +116,16 @@ class Stream:
     ) -> None:
         self._state = _State(codec, request, opts)
         self._client = client
-        self._open(0)
-        self._it = _run(self._state, self._open)
+        # the generator must not hold ``self`` (a cycle would delay closing a dropped stream)
+        reopen = functools.partial(self._open, client, self._state)
+        reopen(0)
+        self._it = _run(self._state, reopen)
 
-    def _open(self, attempt: int) -> StreamCore:
-        st = self._state
+    @staticmethod
+    def _open(client: httpx.Client, st: _State, attempt: int) -> StreamCore:
         while True:
             try:
-                response = _http.send(self._client, st.request, st.opts.timeouts, st.codec.provider)
+                response = _http.send(client, st.request, st.opts.timeouts, st.codec.provider)
                 if response.status_code >= 400:
                     body = _http.read_body(response, st.opts.max_error_body, st.codec.provider)
                     raise st.codec.parse_error(response.status_code, response.headers, body)
@@ -253,12 +256,12 @@ class AsyncStream:
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
 
-    async def _open(self, attempt: int) -> StreamCore:
-        st = self._state
+    @staticmethod
+    async def _open(client: httpx.AsyncClient, st: _State, attempt: int) -> StreamCore:
         while True:
             try:
                 response = await _http.asend(
-                    self._client, st.request, st.opts.timeouts, st.codec.provider
+                    client, st.request, st.opts.timeouts, st.codec.provider
                 )
                 if response.status_code >= 400:
                     body = await _http.aread_body(
@@ -274,8 +277,9 @@ class AsyncStream:
                 await asyncio.sleep(wait)
 
     async def start(self) -> AsyncStream:
-        await self._open(0)
-        self._it = _arun(self._state, self._open)
+        reopen = functools.partial(self._open, self._client, self._state)  # no ref to self
+        await reopen(0)
+        self._it = _arun(self._state, reopen)
         return self
 
     def __aiter__(self) -> AsyncIterator[StreamChunk]:
