@@ -51,32 +51,47 @@ _BY_CODE: dict[str, type[APIStatusError]] = {
 }
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _usage(u: Any) -> Usage | None:
     if not isinstance(u, dict):
         return None
-    prompt = u.get("prompt_tokens") or 0
-    completion = u.get("completion_tokens") or 0
-    pd = u.get("prompt_tokens_details")
-    cd = u.get("completion_tokens_details")
+    prompt = _int(u.get("prompt_tokens")) or 0
+    completion = _int(u.get("completion_tokens")) or 0
+    pd = _dict(u.get("prompt_tokens_details"))
+    cd = _dict(u.get("completion_tokens_details"))
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
-        total_tokens=u.get("total_tokens") or prompt + completion,
-        cached_tokens=pd.get("cached_tokens") if isinstance(pd, dict) else None,
-        reasoning_tokens=cd.get("reasoning_tokens") if isinstance(cd, dict) else None,
+        total_tokens=_int(u.get("total_tokens")) or prompt + completion,
+        cached_tokens=_int(pd.get("cached_tokens")),
+        reasoning_tokens=_int(cd.get("reasoning_tokens")),
     )
 
 
 def _tools(raw: Any) -> list[ToolDelta] | None:
-    if not raw:
+    """Tool-call pieces; fields of the wrong type are treated as absent."""
+    if not isinstance(raw, list):
         return None
     out = []
     for tc in raw:
-        fn = tc.get("function") or {}
-        out.append(
-            ToolDelta(tc.get("index"), tc.get("id"), fn.get("name"), fn.get("arguments") or "")
-        )
-    return out
+        if not isinstance(tc, dict):
+            continue
+        fn = _dict(tc.get("function"))
+        args = fn.get("arguments")
+        text = args if isinstance(args, str) else dumps(args).decode() if args else ""
+        out.append(ToolDelta(_int(tc.get("index")), _str(tc.get("id")), _str(fn.get("name")), text))
+    return out or None
 
 
 class _Parser:
@@ -96,21 +111,21 @@ class _Parser:
         if obj.get("error") or event == "error":
             return Delta(error=self._codec.inband_error(obj.get("error", obj)))
         choices = obj.get("choices")
-        usage = obj.get("usage")
-        if not choices:
-            return Delta(usage=_usage(usage)) if usage else None
-        choice = choices[0]
-        delta = choice.get("delta") or choice.get("message") or {}
-        finish = choice.get("finish_reason")
+        usage = _usage(obj.get("usage"))
+        choice = _dict(choices[0]) if isinstance(choices, list) and choices else {}
+        if not choice:
+            return Delta(usage=usage) if usage else None
+        delta = _dict(choice.get("delta")) or _dict(choice.get("message"))
+        finish = _str(choice.get("finish_reason")) or None
         if finish:
             self.complete = True
         return Delta(
-            content=delta.get("content") or "",
-            reasoning=delta.get("reasoning_content") or delta.get("reasoning") or "",
+            content=_str(delta.get("content")) or "",
+            reasoning=_str(delta.get("reasoning_content")) or _str(delta.get("reasoning")) or "",
             tools=_tools(delta.get("tool_calls")),
-            usage=_usage(usage) if usage else None,
+            usage=usage,
             finish=finish,
-            model=obj.get("model"),
+            model=_str(obj.get("model")),
         )
 
 
