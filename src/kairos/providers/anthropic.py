@@ -191,7 +191,8 @@ class _Parser:
             text = delta.get("thinking")
             return Delta(reasoning=text) if isinstance(text, str) and text else None
         if kind == "input_json_delta":
-            tool = self._tools.get(obj.get("index"))  # type: ignore[arg-type]
+            index = _int(obj.get("index"))  # the index may be any JSON value, even a list
+            tool = None if index is None else self._tools.get(index)
             piece = delta.get("partial_json")
             if tool is None or not isinstance(piece, str) or not piece:
                 return None  # server-tool input, or an empty first fragment
@@ -200,7 +201,8 @@ class _Parser:
         return None  # signature_delta, citations_delta and newer delta types
 
     def _block_stop(self, obj: dict[str, Any]) -> Delta | None:
-        tool = self._tools.pop(obj.get("index"), None)  # type: ignore[arg-type]
+        index = _int(obj.get("index"))
+        tool = None if index is None else self._tools.pop(index, None)
         if tool is None:
             return None
         if not tool.parts:
