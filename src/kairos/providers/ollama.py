@@ -90,6 +90,7 @@ class _Parser:
         reasoning = message.get("thinking") or obj.get("thinking") or ""
         tools = self._tools(message.get("tool_calls"), obj)
         done = obj.get("done") is True
+        reason = obj.get("done_reason")  # any JSON value: only a string is a reason
         if done:
             self.complete = True
         if not (content or reasoning or tools or done):
@@ -99,7 +100,7 @@ class _Parser:
             reasoning=reasoning if isinstance(reasoning, str) else "",
             tools=tools,
             usage=_usage(obj) if done else None,
-            finish=obj.get("done_reason") if done else None,
+            finish=reason if done and isinstance(reason, str) else None,
             model=obj.get("model") if isinstance(obj.get("model"), str) else None,
             end=done,
         )
