@@ -1,0 +1,48 @@
+"""``kairos serve [SCRIPT] [--host H] [--port P] [--recorded DIR]``: the emulator on the command
+line (see :mod:`kairos.serve`). Registered by ``kairos.cli``; errors are one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range (0-65535): {value}")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="run the offline provider emulator",
+        description=(
+            "Serve OpenAI Chat Completions (and DashScope's compatible path), Anthropic "
+            "Messages, Gemini and Ollama on a loopback port, answering from a YAML/JSON script "
+            "or from recorded bodies, and print the base URL for each provider. Without a "
+            "script or --recorded, answers with the offline demo's scripted replies. Ctrl-C "
+            "stops it."
+        ),
+    )
+    s.add_argument("script", nargs="?", help="a .yaml/.yml/.json script file")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=_port, default=0, help="port to bind (default 0: a free port)")
+    s.add_argument(
+        "--recorded",
+        metavar="DIR",
+        help="without SCRIPT: replay every *.sse/*.ndjson/*.jsonl body under DIR in turn; "
+        "with SCRIPT: the folder its 'recorded:' paths are relative to",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from .serve import serve  # ConfigurationError without the serve extra
+
+    return serve(args.script, args.host, args.port, recorded=args.recorded)

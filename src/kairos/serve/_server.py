@@ -1,0 +1,220 @@
+"""Running the emulator: :class:`EmulatorServer` (Uvicorn in a background thread) and
+:func:`serve` (the foreground server behind ``kairos serve``). Needs the ``serve`` extra."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+import uvicorn
+
+from ..errors import ConfigurationError
+from ._app import make_app
+from ._core import Emulator, Seen, Source
+from ._script import Script, load_script, parse_script, script_from_dir
+
+__all__ = ["EmulatorServer", "base_urls", "serve"]
+
+ScriptLike = str | Path | Script | dict[str, Any] | list[Any] | Callable[[Seen], Any] | None
+
+
+def base_urls(url: str) -> dict[str, str]:
+    """The environment variables that point each SDK (and kairos) at the emulator at ``url``."""
+    return {
+        "OPENAI_BASE_URL": f"{url}/v1",
+        "ANTHROPIC_BASE_URL": url,
+        "GEMINI_BASE_URL": url,  # kairos
+        "GOOGLE_GEMINI_BASE_URL": url,  # google-genai
+        "OLLAMA_HOST": url,
+        "DASHSCOPE_BASE_URL": f"{url}/compatible-mode/v1",
+    }
+
+
+def make_source(script: ScriptLike, recorded: str | Path | None = None) -> Source:
+    """A script file path, a parsed script (mapping or list), a :class:`Script`, a function
+    ``Seen -> Entry``, or ``None`` (``recorded`` bodies, else the offline demo's replies)."""
+    if isinstance(script, Script):
+        return script
+    if isinstance(script, str | Path):
+        return load_script(script, recorded)
+    if isinstance(script, dict | list):
+        return parse_script(script, Path(recorded or "."), "<script>")
+    if script is None and recorded is not None:
+        return script_from_dir(recorded)
+    if script is None:
+        from ..providers._offline import demo_entry
+
+        return demo_entry
+    if callable(script):
+        return script
+    raise ConfigurationError(f"not a script: {type(script).__name__}")
+
+
+class EmulatorServer:
+    """``kairos serve`` in-process, for tests and apps::
+
+        with EmulatorServer("script.yaml") as srv:
+            client = OpenAI(base_url=srv.base_urls["OPENAI_BASE_URL"], api_key="x")
+
+    Binds ``host`` (127.0.0.1) on ``port`` (0: a free port) when entered; ``url`` is the root
+    URL, ``requests`` the requests answered so far. Stops (closing open streams within about a
+    second) when the ``with`` block ends.
+    """
+
+    def __init__(
+        self,
+        script: ScriptLike = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        recorded: str | Path | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.emulator = Emulator(make_source(script, recorded))
+        self.host = host
+        self._port = port
+        self._log = log
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return base_urls(self.url)
+
+    @property
+    def requests(self) -> list[Seen]:
+        return self.emulator.requests
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._port))
+        except OSError as exc:
+            sock.close()
+            where = f"{self.host}:{self._port}"
+            raise ConfigurationError(f"cannot listen on {where} ({exc.strerror})") from None
+        sock.listen(128)
+        sock.setblocking(False)
+        return sock
+
+    def start(self) -> EmulatorServer:
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            make_app(self.emulator, self._log),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=1,
+        )
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="kairos-serve", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not server.started:
+            self.stop()
+            raise ConfigurationError(f"kairos serve: the server did not start on {self.url}")
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait(self) -> None:
+        """Block until the server thread ends (or ``KeyboardInterrupt``)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.25)
+
+
+def _banner(srv: EmulatorServer, source: str, out: TextIO) -> None:
+    print(
+        f"kairos serve: emulating OpenAI, Anthropic, Gemini, Ollama and DashScope at {srv.url}",
+        file=out,
+    )
+    print(f"  answering from: {source}", file=out)
+    print("  point an SDK or kairos at it (any API key is accepted):", file=out)
+    for var, value in srv.base_urls.items():
+        print(f"    {var}={value}", file=out)
+    print("  press Ctrl-C to stop", file=out, flush=True)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def serve(
+    script: ScriptLike = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    recorded: str | Path | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the emulator in the foreground until Ctrl-C (or SIGTERM); returns exit status 0."""
+    out = out or sys.stdout
+
+    def log(line: str) -> None:
+        print(f"kairos serve: {line}", file=sys.stderr, flush=True)
+
+    srv = EmulatorServer(script, host=host, port=port, recorded=recorded, log=log)
+    source = (
+        str(script)
+        if isinstance(script, str | Path)
+        else (
+            f"recorded bodies in {recorded}" if recorded is not None else "the built-in demo script"
+        )
+    )
+    with _sigterm_as_interrupt():
+        try:
+            srv.start()
+            _banner(srv, source, out)
+            srv.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            with contextlib.suppress(KeyboardInterrupt):
+                srv.stop()
+    print("kairos serve: stopped", file=sys.stderr, flush=True)
+    return 0
