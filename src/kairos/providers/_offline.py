@@ -1,25 +1,36 @@
-"""The embedded offline demo: a tiny Chat Completions server on a free loopback port.
+"""The embedded offline demo: the ``kairos serve`` emulator core on a free loopback port.
 
 ``kairos stream`` uses it when no provider is configured, so a newcomer's first run goes through
 the real path (OpenAI codec, httpx, SSE decoder, stream machine) without a key or any network
-beyond 127.0.0.1. Its replies are scripted and say so; nobody should mistake them for a model.
-It is built on the standard library's ``http.server`` and serves one request per thread.
+beyond 127.0.0.1. Its replies are scripted, paced like a model and say so
+("[offline demo: scripted reply, not a model]"); nobody should mistake them for a model.
+
+Design: every byte comes from the pure emulator core (``kairos.serve._core.Emulator``) and the
+shared wire renderers (``kairos.testing``), exactly as ``kairos serve`` sends them. This module
+is only a thin host: the standard library's ``http.server`` reads the request, hands it to the
+core and writes the answer's pieces (chunked), sleeping on its pauses. It uses the standard
+library rather than Starlette/Uvicorn so that a plain ``pip install kairos-llm`` (no ``serve``
+extra) still runs offline; no protocol logic lives here.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["DEMO_MODEL", "OfflineServer", "demo_reply"]
+from ..serve._core import Answer, Emulator, Seen
+from ..serve._script import Entry
+from ..testing import Reply
+
+__all__ = ["DEMO_MODEL", "OfflineServer", "demo_entry", "demo_reply"]
 
 DEMO_MODEL = "kairos-offline-demo"
+LABEL = "[offline demo: scripted reply, not a model]"
 
 _POEM = (
-    "[offline demo: scripted reply, not a model]\n"
+    f"{LABEL}\n"
     "En canales fluye el código veloz,\n"
     "goroutines danzan sin cesar,\n"
     "simplicidad es su mayor voz,\n"
@@ -31,40 +42,57 @@ def demo_reply(prompt: str) -> str:
     if "poema" in prompt.lower() or "go" in prompt.lower().split():
         return _POEM
     return (
-        "[offline demo: scripted reply, not a model]\n"
+        f"{LABEL}\n"
         f"You asked: {prompt[:200]}\n"
         "Set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or DASHSCOPE_API_KEY, or run "
         "Ollama locally, to talk to a real model."
     )
 
 
-def _pieces(text: str) -> list[str]:
-    """Split like a tokenizer would, roughly: words with their leading space."""
-    out: list[str] = []
-    for i, word in enumerate(text.split(" ")):
-        out.append(word if i == 0 else " " + word)
-    return out
+def demo_entry(seen: Seen, *, first: float = 0.25, gap: float = 0.03) -> Entry:
+    """The demo's answer to one request: the scripted text, word by word, a model's pacing
+    (``first`` seconds before the first token, ``gap`` between tokens) and estimated usage."""
+    reply = Reply.text(demo_reply(seen.prompt), model=DEMO_MODEL)
+    return Entry(reply=reply, delay_first=first, chunk_delay=gap)
 
 
-def _chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> bytes:
-    choices = [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]
-    obj: dict[str, Any] = {
-        "id": "chatcmpl-offline",
-        "object": "chat.completion.chunk",
-        "model": DEMO_MODEL,
-        "choices": choices,
-    }
-    if usage:
-        obj["usage"] = usage
-    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+def _write(h: BaseHTTPRequestHandler, answer: Answer) -> None:
+    h.send_response(answer.status)
+    for name, value in answer.headers.items():
+        h.send_header(name, value)
+    if not answer.stream and not any(isinstance(p, float) for p in answer.pieces):
+        h.send_header("content-length", str(len(answer.body)))
+        h.end_headers()
+        h.wfile.write(answer.body)
+        return
+    h.send_header("transfer-encoding", "chunked")
+    h.end_headers()
+    h.wfile.flush()
+    for piece in answer.pieces:
+        if isinstance(piece, float):
+            time.sleep(piece)
+        elif piece:
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            h.wfile.flush()
+    h.wfile.write(b"0\r\n\r\n")
+    h.wfile.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a reset keep-alive socket, Ctrl-C) is not an error."""
 
 
 class OfflineServer:
-    """``with OfflineServer() as srv: srv.base_url`` -> ``http://127.0.0.1:PORT/v1``."""
+    """``with OfflineServer() as srv: srv.base_url`` -> ``http://127.0.0.1:PORT/v1``.
 
-    def __init__(self, delay: float = 0.03) -> None:
-        self.delay = delay
-        server = self
+    ``delay`` is the pause between tokens and ``first`` the one before the first token."""
+
+    def __init__(self, delay: float = 0.03, first: float = 0.25) -> None:
+        self.emulator = Emulator(lambda seen: demo_entry(seen, first=first, gap=delay))
+        emulator = self.emulator
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -72,12 +100,20 @@ class OfflineServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:
-                server._serve(self)
+            def _handle(self) -> None:
+                path, _, query = self.path.partition("?")
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                answer = emulator.handle(self.command, path, query, dict(self.headers), body)
+                try:
+                    _write(self, answer)
+                except OSError:  # the client went away (Ctrl-C): nothing to clean up
+                    self.close_connection = True
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+            do_GET = do_POST = _handle
+
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.base_url = f"{self.url}/v1"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -89,35 +125,3 @@ class OfflineServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
-
-    def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        body = json.loads(h.rfile.read(int(h.headers.get("content-length") or 0)) or b"{}")
-        messages = body.get("messages") or [{}]
-        prompt = str(messages[-1].get("content") or "")
-        text = demo_reply(prompt)
-        pieces = _pieces(text)
-        prompt_tokens = max(1, sum(len(str(m.get("content") or "").split()) for m in messages))
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
-        }
-        h.send_response(200)
-        h.send_header("content-type", "text/event-stream")
-        h.send_header("transfer-encoding", "chunked")
-        h.end_headers()
-        frames = [_chunk({"role": "assistant", "content": ""})]
-        frames += [_chunk({"content": p}) for p in pieces]
-        frames += [_chunk({}, "stop")]
-        if (body.get("stream_options") or {}).get("include_usage"):
-            frames.append(_chunk({}, usage=usage))
-        frames.append(b"data: [DONE]\n\n")
-        try:
-            for frame in frames:
-                h.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-                h.wfile.flush()
-                time.sleep(self.delay)
-            h.wfile.write(b"0\r\n\r\n")
-            h.wfile.flush()
-        except OSError:  # the client went away (Ctrl-C): nothing to clean up
-            h.close_connection = True
