@@ -1,0 +1,355 @@
+"""Scripted and function-driven providers: real kairos providers over an in-memory transport.
+
+Each double is a genuine :class:`kairos.HTTPProvider` (or :class:`kairos.AsyncHTTPProvider`)
+built from a preset's codec. Its httpx client's transport renders the next reply with the
+wire renderers (``_render``) and serves the bytes with their pauses, so every chunk goes
+through the same codec, decoder and stream machine as a real provider's: same chunk semantics,
+stats, errors, cancellation and ``chat()`` parity.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+from urllib.parse import unquote
+
+import httpx
+
+from .._client import AsyncHTTPProvider, HTTPProvider, async_provider, provider
+from .._stream import AsyncStream, Stream
+from ..errors import ConfigurationError
+from ..llm import ChatRequest
+from ._render import CONTENT_TYPES, WIRES, error_status, render_body, render_stream
+from ._script import Call, Fail, Pause, Reasoning, Reply, Text, estimate_tokens, reply_from_dict
+from ._transport import BodyStream, paced_response
+
+__all__ = [
+    "AsyncFunctionProvider",
+    "AsyncScriptedProvider",
+    "Exchange",
+    "FunctionProvider",
+    "ScriptExhausted",
+    "ScriptedProvider",
+]
+
+BASE_URL = "http://kairos.testing"
+_HEADER = "x-kairos-testing-request"
+_PRESET_OF_WIRE = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "ollama": "ollama",
+}
+_WIRE_OF_FORMAT = {
+    "openai-chat": "openai",
+    "anthropic-messages": "anthropic",
+    "gemini": "gemini",
+    "ollama-chat": "ollama",
+}
+
+ReplyLike = Union[Reply, str, Mapping[str, Any], Iterable[Any]]  # noqa: UP007
+
+
+class ScriptExhausted(ConfigurationError):
+    """A scripted provider received more requests than it had replies."""
+
+
+@dataclass
+class Exchange:
+    """One HTTP request a double answered. ``body`` is the JSON kairos sent; ``stream`` the
+    served body (``stream.closed`` / ``stream.completed`` tell how the client left it)."""
+
+    request: ChatRequest | None
+    url: str
+    body: Any
+    reply: Reply | None = None
+    stream: BodyStream | None = field(default=None, repr=False)
+
+
+def _resolve(wire: str) -> tuple[str, str]:
+    """``(preset, render wire)`` for a wire name or any kairos preset name."""
+    if wire in _PRESET_OF_WIRE:
+        return _PRESET_OF_WIRE[wire], wire
+    from ..providers import PRESETS
+
+    preset = PRESETS.get(wire)
+    if preset is None:
+        known = ", ".join(WIRES)
+        raise ConfigurationError(f"unknown wire {wire!r}; use one of {known} or a preset name")
+    return wire, _WIRE_OF_FORMAT[preset.wire]
+
+
+def as_reply(value: Any) -> Reply:
+    """A :class:`Reply` from what a script or a function may give: a ``Reply``, a string (a
+    text reply), a script-file mapping, or an iterable of pieces (strings are text pieces)."""
+    if isinstance(value, Reply):
+        return value
+    if isinstance(value, str | Mapping):
+        return reply_from_dict(value)
+    if isinstance(value, Iterable):
+        pieces = [Text(p) if isinstance(p, str) else p for p in value]
+        for p in pieces:
+            if not isinstance(p, Text | Reasoning | Call | Pause | Fail):
+                raise ConfigurationError(f"not a reply piece: {p!r}")
+        return Reply(pieces)
+    raise ConfigurationError(f"expected a Reply, a string or pieces, got {type(value).__name__}")
+
+
+class _Backend:
+    """What the transport asks: the reply for a request; what it records: the exchanges."""
+
+    def __init__(self, wire: str, model: str) -> None:
+        self.wire = wire
+        self.model = model
+        self.exchanges: list[Exchange] = []
+        self._pending: dict[str, ChatRequest] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def register(self, req: ChatRequest) -> str:
+        with self._lock:
+            key = str(next(self._ids))
+            self._pending[key] = req
+        return key
+
+    def exchange(self, request: httpx.Request) -> Exchange:
+        key = request.headers.get(_HEADER, "")
+        with self._lock:
+            req = self._pending.get(key)
+        try:
+            body = json.loads(request.content or b"null")
+        except ValueError:
+            body = None
+        ex = Exchange(req, str(request.url.copy_with(query=None)), body)
+        with self._lock:
+            self.exchanges.append(ex)
+        return ex
+
+    def reply(self, ex: Exchange) -> Reply:
+        raise NotImplementedError
+
+    async def areply(self, ex: Exchange) -> Reply:
+        return self.reply(ex)
+
+    def respond(self, request: httpx.Request, ex: Exchange, reply: Reply) -> httpx.Response:
+        ex.reply = reply
+        body = ex.body if isinstance(ex.body, dict) else {}
+        model = body.get("model") or _gemini_model(request) or self.model
+        prompt = _prompt_tokens(ex.request, request.content)
+        if body.get("stream") is False:
+            status = error_status(reply.failure.kind, self.wire) if reply.failure else 200
+            data = render_body(reply, self.wire, str(model), prompt_tokens=prompt)
+            headers = {"content-type": "application/json"}
+            response, ex.stream = paced_response(request, status, headers, [data])
+            return response
+        usage = (body.get("stream_options") or {}).get("include_usage", self.wire != "openai")
+        frames = render_stream(
+            reply, self.wire, str(model), prompt_tokens=prompt, include_usage=bool(usage)
+        )
+        headers = {"content-type": CONTENT_TYPES[self.wire]}
+        response, ex.stream = paced_response(request, 200, headers, frames)
+        return response
+
+
+def _gemini_model(request: httpx.Request) -> str | None:
+    path = unquote(request.url.path)
+    if "/models/" not in path:
+        return None
+    return path.rsplit("/models/", 1)[1].split(":", 1)[0] or None
+
+
+def _prompt_tokens(req: ChatRequest | None, raw: bytes) -> int:
+    if req is None:
+        return max(1, len(raw) // 4)
+    words = sum(estimate_tokens(m.content) + 4 for m in req.messages)
+    return max(1, words + sum(8 + len(json.dumps(dict(t.parameters))) // 4 for t in req.tools))
+
+
+class _Transport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    def __init__(self, backend: _Backend) -> None:
+        self.backend = backend
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        ex = self.backend.exchange(request)
+        return self.backend.respond(request, ex, self.backend.reply(ex))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        ex = self.backend.exchange(request)
+        return self.backend.respond(request, ex, await self.backend.areply(ex))
+
+
+class _Scripted(_Backend):
+    def __init__(self, replies: Sequence[Reply | str], wire: str, model: str) -> None:
+        super().__init__(wire, model)
+        self.replies = [as_reply(r) for r in replies]
+        self._next = 0
+
+    def reply(self, ex: Exchange) -> Reply:
+        with self._lock:
+            index = self._next
+            self._next += 1
+        if index >= len(self.replies):
+            n = len(self.replies)
+            raise ScriptExhausted(
+                f"scripted provider: request {index + 1} but the script has {n} "
+                f"repl{'y' if n == 1 else 'ies'}"
+            )
+        return self.replies[index]
+
+
+class _Function(_Backend):
+    def __init__(self, fn: Callable[[ChatRequest], Any], wire: str, model: str) -> None:
+        super().__init__(wire, model)
+        self.fn = fn
+
+    def _request(self, ex: Exchange) -> ChatRequest:
+        if ex.request is None:  # pragma: no cover - every request goes through chat_stream
+            raise ConfigurationError("function provider: request not sent by this provider")
+        return ex.request
+
+    def reply(self, ex: Exchange) -> Reply:
+        value = self.fn(self._request(ex))
+        if inspect.isawaitable(value) or hasattr(value, "__aiter__"):
+            raise ConfigurationError("an async function needs AsyncFunctionProvider")
+        return as_reply(value)
+
+    async def areply(self, ex: Exchange) -> Reply:
+        value = self.fn(self._request(ex))
+        if inspect.isawaitable(value):
+            value = await value
+        if hasattr(value, "__aiter__"):
+            value = [piece async for piece in value]
+        return as_reply(value)
+
+
+def _parts(
+    backend: _Backend, preset: str, model: str, kw: dict[str, Any], sync: bool
+) -> tuple[Any, Any]:
+    kw.setdefault("max_retries", 0)
+    kw.setdefault("api_key", "kairos-testing")
+    transport = _Transport(backend)
+    if sync:
+        client: Any = httpx.Client(transport=transport)
+        return provider(preset, model=model, base_url=BASE_URL, http_client=client, **kw), client
+    client = httpx.AsyncClient(transport=transport)
+    real = async_provider(preset, model=model, base_url=BASE_URL, http_client=client, **kw)
+    return real, client
+
+
+class _SyncDouble(HTTPProvider):
+    _backend: _Backend
+
+    def _setup(self, backend: _Backend, preset: str, model: str, kw: dict[str, Any]) -> None:
+        self._backend = backend
+        self.requests: list[ChatRequest] = []
+        real, client = _parts(backend, preset, model, kw, True)
+        super().__init__(real.codec, real.options, client)
+        self._own = True  # the in-memory client is ours to close
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every HTTP request answered (retries included), in order."""
+        return self._backend.exchanges
+
+    def chat_stream(self, req: ChatRequest) -> Stream:
+        self.requests.append(req)
+        request = self.codec.build_request(req)
+        request.headers[_HEADER] = self._backend.register(req)
+        return Stream(self._client, self.codec, request, self.options)
+
+
+class _AsyncDouble(AsyncHTTPProvider):
+    _backend: _Backend
+
+    def _setup(self, backend: _Backend, preset: str, model: str, kw: dict[str, Any]) -> None:
+        self._backend = backend
+        self.requests: list[ChatRequest] = []
+        real, client = _parts(backend, preset, model, kw, False)
+        super().__init__(real.codec, real.options, client)
+        self._own = True
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self._backend.exchanges
+
+    async def chat_stream(self, req: ChatRequest) -> AsyncStream:
+        self.requests.append(req)
+        request = self.codec.build_request(req)
+        request.headers[_HEADER] = self._backend.register(req)
+        return await AsyncStream(self._client, self.codec, request, self.options).start()
+
+
+class ScriptedProvider(_SyncDouble):
+    """A provider answering each request with the next scripted reply (a :class:`Reply` or a
+    string). ``wire``: ``openai``, ``anthropic``, ``gemini``, ``ollama`` or any preset name
+    (``"qwen"``...). Other keywords go to :func:`kairos.provider` (``timeout``, ``options``...);
+    ``max_retries`` defaults to 0 here: pass it to test retries (each retry takes a reply)."""
+
+    def __init__(
+        self,
+        replies: Sequence[Reply | str],
+        wire: str = "openai",
+        model: str = "scripted",
+        **kw: Any,
+    ) -> None:
+        preset, render_wire = _resolve(wire)
+        self._setup(_Scripted(replies, render_wire, model), preset, model, kw)
+
+    @property
+    def remaining(self) -> int:
+        """Replies not used yet."""
+        backend = self._backend
+        assert isinstance(backend, _Scripted)
+        return len(backend.replies) - len(backend.exchanges)
+
+
+class AsyncScriptedProvider(_AsyncDouble):
+    """The async twin of :class:`ScriptedProvider`."""
+
+    def __init__(
+        self,
+        replies: Sequence[Reply | str],
+        wire: str = "openai",
+        model: str = "scripted",
+        **kw: Any,
+    ) -> None:
+        preset, render_wire = _resolve(wire)
+        self._setup(_Scripted(replies, render_wire, model), preset, model, kw)
+
+
+class FunctionProvider(_SyncDouble):
+    """A provider whose replies come from ``fn(request)``: it returns a :class:`Reply`, a
+    string, or yields pieces (``Text``/``Reasoning``/``Call``/``Pause``/``Fail``, or strings).
+    The reply is rendered on ``wire`` and streamed like :class:`ScriptedProvider`'s."""
+
+    def __init__(
+        self,
+        fn: Callable[[ChatRequest], Any],
+        wire: str = "openai",
+        model: str = "function",
+        **kw: Any,
+    ) -> None:
+        preset, render_wire = _resolve(wire)
+        self._setup(_Function(fn, render_wire, model), preset, model, kw)
+
+
+class AsyncFunctionProvider(_AsyncDouble):
+    """The async twin of :class:`FunctionProvider`; ``fn`` may also be ``async def`` or an
+    async generator."""
+
+    def __init__(
+        self,
+        fn: Callable[[ChatRequest], Any | Awaitable[Any]],
+        wire: str = "openai",
+        model: str = "function",
+        **kw: Any,
+    ) -> None:
+        preset, render_wire = _resolve(wire)
+        self._setup(_Function(fn, render_wire, model), preset, model, kw)
