@@ -57,12 +57,12 @@ def _stream(
 ) -> tuple[list[kairos.StreamChunk], kairos.ChatResponse]:
     url = srv.base_urls[PROVIDERS[name]]
     if mode == "sync":
-        with kairos.provider(name, base_url=url, api_key="k") as p, p.chat_stream(req) as s:
+        with kairos.provider(name, base_url=url, api_key="test-key") as p, p.chat_stream(req) as s:
             return list(s), s.response
 
     async def main() -> tuple[list[kairos.StreamChunk], kairos.ChatResponse]:
         async with (
-            kairos.async_provider(name, base_url=url, api_key="k") as p,
+            kairos.async_provider(name, base_url=url, api_key="test-key") as p,
             await p.chat_stream(req) as s,
         ):
             return [c async for c in s], s.response
@@ -75,11 +75,11 @@ def _chat(
 ) -> kairos.ChatResponse:
     url = srv.base_urls[PROVIDERS[name]]
     if mode == "sync":
-        with kairos.provider(name, base_url=url, api_key="k") as p:
+        with kairos.provider(name, base_url=url, api_key="test-key") as p:
             return p.chat(req)
 
     async def main() -> kairos.ChatResponse:
-        async with kairos.async_provider(name, base_url=url, api_key="k") as p:
+        async with kairos.async_provider(name, base_url=url, api_key="test-key") as p:
             return await p.chat(req)
 
     return asyncio.run(main())
@@ -131,5 +131,5 @@ def test_requests_are_recorded_with_the_model_and_without_the_key_in_repr(
     _chat(srv, "gemini", "sync", kairos.ChatRequest([kairos.Message.user("hello")], model="g-1"))
     seen = srv.requests[-1]
     assert seen.wire == "gemini" and seen.model == "g-1" and seen.prompt == "hello"
-    assert seen.headers["x-goog-api-key"] == "k"
+    assert seen.headers["x-goog-api-key"] == "test-key"
     assert "x-goog-api-key" not in repr(seen)

@@ -51,7 +51,7 @@ def server() -> Iterator[EmulatorServer]:
 def _run_sync(spec: str, url: str, req: kairos.ChatRequest) -> Outcome:
     chunks: list[kairos.StreamChunk] = []
     raised = None
-    with kairos.provider(spec, base_url=url, api_key="k", max_retries=0) as p:
+    with kairos.provider(spec, base_url=url, api_key="test-key", max_retries=0) as p:
         stream = p.chat_stream(req)
         with stream:
             try:
@@ -65,7 +65,7 @@ def _run_async(spec: str, url: str, req: kairos.ChatRequest) -> Outcome:
     async def main() -> Outcome:
         chunks: list[kairos.StreamChunk] = []
         raised = None
-        async with kairos.async_provider(spec, base_url=url, api_key="k", max_retries=0) as p:
+        async with kairos.async_provider(spec, base_url=url, api_key="test-key", max_retries=0) as p:
             stream = await p.chat_stream(req)
             async with stream:
                 try:

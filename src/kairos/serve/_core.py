@@ -108,13 +108,18 @@ def route(method: str, path: str, query: str) -> Route:
     if m and post and m.group(4) in ("streamGenerateContent", "generateContent"):
         sse = m.group(4) == "streamGenerateContent" and "alt=sse" in query.split("&")
         return Route("gemini", "chat", m.group(3), sse)
-    if path.startswith(("/v1beta", "/v1alpha")) or ":" in path:
-        return Route("gemini", "unknown")
-    if path.startswith("/api/"):
-        return Route("ollama", "unknown")
-    if path.startswith(("/v1/messages", "/v1/complete")):
-        return Route("anthropic", "unknown")
-    return Route("openai", "unknown")
+    return Route(_looks_like(path), "unknown")
+
+
+def _looks_like(path: str) -> str:
+    """The provider an unknown path most looks like (for the shape of its 404)."""
+    if "/v1beta" in path or "/v1alpha" in path or ":" in path.rsplit("/", 1)[-1]:
+        return "gemini"
+    if path.startswith("/api/") or path.endswith(("/api/chat", "/api/generate")):
+        return "ollama"
+    if path.endswith(("/v1/messages", "/v1/complete")) or "/v1/messages/" in path:
+        return "anthropic"
+    return "openai"
 
 
 # Error shapes from each provider's API reference ("Errors" pages): OpenAI (and DashScope's
