@@ -33,6 +33,9 @@ class NDJSONDecoder:
         if rest:
             line += rest
             self._check()
+        longest = max(map(len, parts))  # a whole line in one read counts too
+        if longest > self._max:
+            raise ProtocolError(f"NDJSON line larger than the {self._max}-byte limit ({longest})")
         return [p for p in (p.rstrip(b"\r") for p in parts) if p and not p.isspace()]
 
     def flush(self) -> list[bytes]:
