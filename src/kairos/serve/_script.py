@@ -6,6 +6,7 @@ Schema (YAML or JSON; ``.yaml``/``.yml`` need the ``serve`` extra for PyYAML)::
     defaults:               # merged into every entry (an entry's own keys win)
       chunk_delay: 0.02
     replies:                # or: the file is just this list
+      - Hi there!           # a bare string is a text reply
       - text: "Hello!"      # reply content: any key kairos.testing.reply_from_dict accepts
         usage: {prompt_tokens: 5, completion_tokens: 2}
       - match: weather      # used whenever the last user message contains "weather"
@@ -16,15 +17,25 @@ Schema (YAML or JSON; ``.yaml``/``.yml`` need the ``serve`` extra for PyYAML)::
         retry_after: 1
         error: slow down    # the error message (optional)
 
-Serve-level keys any entry may have: ``match``, ``recorded``, ``content_type`` (for recorded
-bodies; default guessed: NDJSON if the body starts with ``{``, else SSE), ``split``,
-``headers`` (extra response headers), ``delay_first`` (seconds before the first body byte),
-``chunk_delay`` (seconds between body pieces), ``truncate_after`` (send N body pieces, then end
-the body without the end marker), ``status``, ``retry_after`` and ``error``. Every other key is
-reply content, parsed by :func:`kairos.testing.reply_from_dict` (text, reasoning, tool calls,
-usage, finish reason, in-band ``fail``...). Ordered entries (no ``match``) answer requests in
-order. A bad file raises :class:`kairos.ConfigurationError` with a one-line message naming the
-file and the entry.
+Reply content (parsed by :func:`kairos.testing.reply_from_dict`): ``text``, ``reasoning``,
+``tool_calls`` (``[{name, arguments, id?}]``; ids are generated when absent), ``usage``
+(``prompt_tokens``, ``completion_tokens``, ``total_tokens``, ``cached_tokens``,
+``reasoning_tokens``; estimated when absent), ``finish_reason``, ``model``, ``chunk_size``
+(characters per piece; default one word per piece), ``pieces`` (an explicit list of
+``{text|reasoning|pause|call|fail: ...}``) and ``fail`` (an in-band error after the content: a
+kind, or ``{kind, message}``; kinds ``overloaded``, ``rate_limit``, ``server``,
+``invalid_request``, ``authentication``, ``context_length``). A non-stream request gets a
+``fail`` reply as the matching HTTP error.
+
+Serve-level keys (any entry): ``match``, ``recorded``, ``content_type`` (recorded bodies;
+default: NDJSON if the body starts with ``{``, else SSE), ``split``, ``headers`` (extra
+response headers), ``delay_first`` (seconds between the response headers and the first body
+byte), ``chunk_delay`` (seconds between body pieces), ``truncate_after`` (send N body pieces,
+then end the body without the end marker), ``status`` (>= 400: an HTTP error),
+``retry_after`` (seconds, sent as ``Retry-After``) and ``error`` (the error message).
+
+Ordered entries (no ``match``) answer requests in turn. A bad file raises
+:class:`kairos.ConfigurationError` with a one-line message naming the file and the entry.
 """
 
 from __future__ import annotations
@@ -120,7 +131,7 @@ def _reply(content: dict[str, Any], where: str) -> Any:
     try:
         return reply_from_dict(content)
     except ConfigurationError as exc:
-        raise _fail(where, exc.message) from None
+        raise _fail(where, exc.message.removeprefix("script: ")) from None
     except (ValueError, TypeError, KeyError) as exc:
         raise _fail(where, " ".join(str(exc).split()) or type(exc).__name__) from None
 
@@ -164,6 +175,7 @@ def parse_script(data: Any, base: Path, source: str) -> Script:
         raise _fail(source, "'cycle' must be true or false")
     entries = []
     for i, d in enumerate(replies):
+        d = {"text": d} if isinstance(d, str) else d  # a bare string is a text reply
         merged = {**defaults, **d} if isinstance(d, dict) else d
         entries.append(parse_entry(merged, base, f"{source}: replies[{i}]"))
     return Script(tuple(entries), bool(data.get("cycle", False)), source)
