@@ -13,6 +13,7 @@ import inspect
 import itertools
 import json
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -106,6 +107,9 @@ class _Backend:
     def __init__(self, wire: str, model: str) -> None:
         self.wire = wire
         self.model = model
+        # one time stamp per double: the same reply renders the same bytes (and tool-call ids,
+        # which Ollama's codec derives from the line's time stamp) on every request
+        self.created = time.time()
         self.exchanges: list[Exchange] = []
         self._pending: dict[str, ChatRequest] = {}
         self._ids = itertools.count(1)
@@ -143,13 +147,20 @@ class _Backend:
         prompt = _prompt_tokens(ex.request, request.content)
         if body.get("stream") is False:
             status = error_status(reply.failure.kind, self.wire) if reply.failure else 200
-            data = render_body(reply, self.wire, str(model), prompt_tokens=prompt)
+            data = render_body(
+                reply, self.wire, str(model), prompt_tokens=prompt, created=self.created
+            )
             headers = {"content-type": "application/json"}
             response, ex.stream = paced_response(request, status, headers, [data])
             return response
         usage = (body.get("stream_options") or {}).get("include_usage", self.wire != "openai")
         frames = render_stream(
-            reply, self.wire, str(model), prompt_tokens=prompt, include_usage=bool(usage)
+            reply,
+            self.wire,
+            str(model),
+            prompt_tokens=prompt,
+            include_usage=bool(usage),
+            created=self.created,
         )
         headers = {"content-type": CONTENT_TYPES[self.wire]}
         response, ex.stream = paced_response(request, 200, headers, frames)
@@ -217,6 +228,8 @@ class _Function(_Backend):
     def reply(self, ex: Exchange) -> Reply:
         value = self.fn(self._request(ex))
         if inspect.isawaitable(value) or hasattr(value, "__aiter__"):
+            if inspect.iscoroutine(value):
+                value.close()  # never awaited: close it so Python does not warn
             raise ConfigurationError("an async function needs AsyncFunctionProvider")
         return as_reply(value)
 
@@ -233,7 +246,7 @@ def _parts(
     backend: _Backend, preset: str, model: str, kw: dict[str, Any], sync: bool
 ) -> tuple[Any, Any]:
     kw.setdefault("max_retries", 0)
-    kw.setdefault("api_key", "kairos-testing")
+    kw.setdefault("api_key", "kairos-testing-key")
     transport = _Transport(backend)
     if sync:
         client: Any = httpx.Client(transport=transport)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..llm import Usage
 from . import _wires, _wires_blocks
 from ._frames import Renderer, dumps, error_object
-from ._script import Call, Fail, Reply
+from ._script import Call, Fail, Pause, Reply
 
 __all__ = [
     "CONTENT_TYPES",
@@ -97,6 +97,14 @@ def render_stream(
     (Chat Completions only) is whether the request asked for ``stream_options.include_usage``;
     ``created`` is the Unix time stamped into the chunks (default: now)."""
     _check(wire)
+    lead = 0  # pauses before any other piece come before the first byte (a slow first token)
+    for piece in reply.pieces:
+        if not isinstance(piece, Pause):
+            break
+        yield float(piece.seconds)
+        lead += 1
+    if lead:
+        reply = replace(reply, pieces=reply.pieces[lead:])
     ctx = _ctx(reply, model, prompt_tokens, created, include_usage)
     frames = STREAMS[wire](ctx)
     delay = reply.chunk_delay

@@ -83,7 +83,8 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Pause:
-    """Wait this many seconds before the next piece of the body."""
+    """Wait this many seconds before the next piece of the body. Pauses at the start of a
+    reply come before its first byte (a slow first token)."""
 
     seconds: float
 

@@ -2,10 +2,12 @@
 
 A body is a sequence of ``bytes`` pieces and ``float`` pauses. It is served as an
 ``httpx.SyncByteStream`` / ``AsyncByteStream`` whose ``close`` is recorded and ends any pause at
-once. The response also carries a ``network_stream`` extension exposing a stand-in socket, so
-kairos' cross-thread ``stream.close()`` (which shuts the socket down) interrupts a paused body
-exactly as it interrupts a real connection. A pause longer than the request's httpx read
-timeout raises ``httpx.ReadTimeout`` after that timeout, as a real connection would.
+once. The response also carries a ``network_stream`` extension (as httpcore's responses do)
+exposing a stand-in socket, so kairos' cross-thread ``stream.close()`` (which shuts the socket
+down) interrupts a paused body exactly as it interrupts a real connection, and a ``read`` that
+kairos' per-read clock wraps: a pause longer than the time left on the clock (first chunk or
+idle; else the httpx read timeout) raises ``httpx.ReadTimeout`` when that time runs out, as a
+silent server would.
 """
 
 from __future__ import annotations
@@ -37,13 +39,25 @@ class _AbortSocket(socket.socket):
 
 
 class _NetworkStream:
-    # __slots__: kairos' per-read clock only wraps streams with a real ``read``
-    __slots__ = ("_sock",)
+    """The ``network_stream`` extension: a stand-in socket for kairos' cross-thread abort, and a
+    ``read`` that kairos' per-read clock wraps (it passes the time left on the clock that
+    applies, first chunk or idle), so a pause times out when a silent server would."""
 
     def __init__(self, body: BodyStream) -> None:
         sock = _AbortSocket.__new__(_AbortSocket)  # no fd: nothing to leak or close
         sock._body = body
         self._sock = sock
+        self.clock: float | None = None
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.clock = timeout
+        return b""
+
+    def time_left(self) -> float | None:
+        """Seconds left on the reader's clock (None when no clock is installed)."""
+        self.clock = None
+        self.read(0)  # through kairos' wrapper when installed: it sets ``clock``
+        return self.clock
 
     def get_extra_info(self, info: str) -> Any:
         return self._sock if info == "socket" else None
@@ -56,6 +70,7 @@ class BodyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __init__(self, pieces: Iterable[bytes | float], read_timeout: float | None = None) -> None:
         self._pieces = iter(pieces)
         self._timeout = read_timeout
+        self.network = _NetworkStream(self)
         self._aborted = threading.Event()
         self.closed = False
         self.completed = False
@@ -64,17 +79,16 @@ class BodyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     def abort(self) -> None:
         self._aborted.set()
 
-    def _wait(self, seconds: float) -> float:
-        """How long to wait, capped by the read timeout."""
-        if self._timeout is not None and seconds > self._timeout:
-            return self._timeout
-        return seconds
+    def _limit(self) -> float | None:
+        """How long a read may wait: the reader's clock, else the httpx read timeout."""
+        left = self.network.time_left()
+        return self._timeout if left is None else max(0.0, left)
 
-    def _after_wait(self, seconds: float) -> None:
+    def _after_wait(self, seconds: float, limit: float | None) -> None:
         if self._aborted.is_set():
             raise httpx.ReadError("connection closed")
-        if self._timeout is not None and seconds > self._timeout:
-            raise httpx.ReadTimeout(f"no data for {self._timeout:g} s")
+        if limit is not None and seconds > limit:
+            raise httpx.ReadTimeout(f"no data for {limit:g} s")
 
     def _ahead(self) -> Iterator[tuple[bytes | float, bool]]:
         """Each piece, and whether it is the last (``completed`` is set as it is handed out:
@@ -99,8 +113,9 @@ class BodyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         for piece, last in self._ahead():
             if isinstance(piece, float | int):
-                self._aborted.wait(self._wait(piece))
-                self._after_wait(piece)
+                limit = self._limit()
+                self._aborted.wait(piece if limit is None else min(piece, limit))
+                self._after_wait(piece, limit)
                 self.completed = last
                 continue
             yield self._give(piece, last)
@@ -108,13 +123,14 @@ class BodyStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for piece, last in self._ahead():
             if isinstance(piece, float | int):
-                deadline = time.monotonic() + self._wait(piece)
+                limit = self._limit()
+                deadline = time.monotonic() + (piece if limit is None else min(piece, limit))
                 while not self._aborted.is_set():
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
                     await asyncio.sleep(min(left, 0.02))  # a cancelled task stops here at once
-                self._after_wait(piece)
+                self._after_wait(piece, limit)
                 self.completed = last
                 continue
             yield self._give(piece, last)
@@ -141,7 +157,7 @@ def paced_response(
         headers=dict(headers),
         stream=body,
         request=request,
-        extensions={"network_stream": _NetworkStream(body)},
+        extensions={"network_stream": body.network},
     )
     return response, body
 
