@@ -24,14 +24,18 @@ __all__ = ["AsyncHTTPProvider", "HTTPProvider", "async_provider", "provider"]
 
 
 def _options(
-    timeouts: Timeouts | float | None, max_retries: int | None, max_event_bytes: int | None
+    timeouts: Timeouts | float | None,
+    max_retries: int | RetryPolicy | None,
+    max_event_bytes: int | None,
 ) -> StreamOptions:
     opts = StreamOptions()
     if isinstance(timeouts, int | float):
         timeouts = Timeouts(first_chunk=float(timeouts), idle=float(timeouts))
     if timeouts is not None:
         opts = replace(opts, timeouts=timeouts)
-    if max_retries is not None:
+    if isinstance(max_retries, RetryPolicy):
+        opts = replace(opts, retry=max_retries)
+    elif max_retries is not None:
         opts = replace(opts, retry=RetryPolicy(max_retries=max_retries))
     if max_event_bytes is not None:
         opts = replace(opts, max_event_bytes=max_event_bytes)
@@ -129,7 +133,7 @@ def provider(
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: Timeouts | float | None = None,
-    max_retries: int | None = None,
+    max_retries: int | RetryPolicy | None = None,
     max_event_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
@@ -138,6 +142,8 @@ def provider(
 
     Keys and base URLs default to the provider's environment variables (see README).
     ``timeout`` is a :class:`Timeouts` or one number for the first-chunk and idle clocks.
+    ``max_retries`` is a count (default 2), or a :class:`RetryPolicy` to also set the backoff
+    (``base_delay``, ``max_delay``) and the cap on a server's ``Retry-After`` (``max_wait``).
     """
     codec = _codec(
         spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
@@ -153,7 +159,7 @@ def async_provider(
     base_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     timeout: Timeouts | float | None = None,
-    max_retries: int | None = None,
+    max_retries: int | RetryPolicy | None = None,
     max_event_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
