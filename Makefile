@@ -34,3 +34,11 @@ test: $(STAMP_TEST)
 
 clean:
 	rm -rf $(VENV) build dist
+
+# Benchmarks (issue 6): a separate venv with the SDKs and LiteLLM; writes benchmarks/RESULTS.md
+BENCH_VENV := .venv-bench
+.PHONY: bench
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,263 @@
+"""A fast loopback HTTP/1.1 server for the benchmarks, run in its own process.
+
+Every reply is rendered once and cached as bytes, then sent with a single write, so the server
+costs almost nothing per chunk (``run.py`` checks this: see the "server" row). Connections are
+kept alive. The wire format is chosen by the request path, the stream shape by the model name,
+which every client (kairos, the SDKs, LiteLLM) sends somewhere in the request:
+
+    b-<n>-<w>-<mode>[-<id>]   n chunks of w words; mode t (text), tools (tool-call arguments)
+                              or forever (text until the client hangs up; <id> names it)
+
+Paths: ``/chat/completions`` OpenAI SSE, ``/messages`` Anthropic SSE, ``:streamGenerateContent``
+Gemini SSE (CRLF line ends, like Google's servers), ``/api/chat`` Ollama NDJSON.
+``GET /_disc/<id>`` answers the ``time.monotonic_ns()`` at which the server saw client ``<id>``
+of a forever stream disconnect (the same clock as the client's on Linux).
+
+Replies use chunked transfer encoding with one HTTP chunk per event, as the providers' servers
+do, so HTTP clients see one piece per event; ``--framing=length`` sends one Content-Length body
+instead (bulk reads: per-read costs vanish and only parsing is compared).
+
+Usage: ``python benchmarks/server.py [--framing=length]`` prints ``PORT <n>`` and serves until
+stdin closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import sys
+import time
+
+FORMATS = ("openai", "anthropic", "gemini", "ollama")
+_MODEL = re.compile(rb"b-(\d+)-(\d+)-(tools|forever|t)(?:-(\d+))?")
+_cache: dict[tuple[str, int, int, str], bytes] = {}
+_disc: dict[str, int] = {}
+_disc_waiters: dict[str, asyncio.Event] = {}
+
+
+def words(i: int, w: int) -> str:
+    """The text of chunk ``i`` (clients check what they received against this)."""
+    return "".join(f" w{(i * 7 + k) % 997}" for k in range(w))
+
+
+def expected_text(n: int, w: int) -> str:
+    return "".join(words(i, w) for i in range(n))
+
+
+def expected_args(n: int, w: int) -> str:
+    return '{"q":"' + "".join(words(i, w) for i in range(n)) + '"}'
+
+
+def _d(obj: object) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _openai(n: int, w: int, mode: str) -> list[bytes]:
+    base = {"id": "chatcmpl-b", "object": "chat.completion.chunk", "created": 1, "model": "b"}
+    out = []
+    if mode == "tools":
+        first = {"index": 0, "id": "call_1", "type": "function"}
+        first["function"] = {"name": "lookup", "arguments": '{"q":"'}
+        pieces = [{"tool_calls": [first]}]
+        pieces += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": words(i, w)}}]} for i in range(n)
+        ]
+        pieces.append({"tool_calls": [{"index": 0, "function": {"arguments": '"}'}}]})
+        finish = "tool_calls"
+    else:
+        pieces = [{"content": words(i, w)} for i in range(n)]
+        finish = "stop"
+    for delta in pieces:
+        choice = {"index": 0, "delta": delta, "finish_reason": None}
+        out.append(f"data: {_d({**base, 'choices': [choice]})}\n\n".encode())
+    end = {"index": 0, "delta": {}, "finish_reason": finish}
+    out.append(f"data: {_d({**base, 'choices': [end]})}\n\n".encode())
+    usage = {"prompt_tokens": 5, "completion_tokens": n, "total_tokens": n + 5}
+    out.append(f"data: {_d({**base, 'choices': [], 'usage': usage})}\n\n".encode())
+    out.append(b"data: [DONE]\n\n")
+    return out
+
+
+def _anthropic(n: int, w: int, mode: str) -> list[bytes]:
+    def ev(kind: str, obj: dict[str, object]) -> bytes:
+        return f"event: {kind}\ndata: {_d({'type': kind, **obj})}\n\n".encode()
+
+    msg = {
+        "id": "msg_b",
+        "type": "message",
+        "role": "assistant",
+        "model": "b",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 5, "output_tokens": 1},
+    }
+    out = [ev("message_start", {"message": msg})]
+    out.append(
+        ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+    )
+    for i in range(n):
+        delta = {"type": "text_delta", "text": words(i, w)}
+        out.append(ev("content_block_delta", {"index": 0, "delta": delta}))
+    out.append(ev("content_block_stop", {"index": 0}))
+    out.append(
+        ev(
+            "message_delta",
+            {
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": n},
+            },
+        )
+    )
+    out.append(ev("message_stop", {}))
+    return out
+
+
+def _gemini(n: int, w: int, mode: str) -> list[bytes]:
+    out = []
+    for i in range(n):
+        cand: dict[str, object] = {
+            "content": {"parts": [{"text": words(i, w)}], "role": "model"},
+            "index": 0,
+        }
+        usage = {"promptTokenCount": 5, "totalTokenCount": 5}
+        if i == n - 1:
+            cand["finishReason"] = "STOP"
+            usage = {"promptTokenCount": 5, "candidatesTokenCount": n, "totalTokenCount": n + 5}
+        obj = {"candidates": [cand], "usageMetadata": usage, "modelVersion": "b"}
+        out.append(f"data: {_d(obj)}\r\n\r\n".encode())
+    return out
+
+
+def _ollama(n: int, w: int, mode: str) -> list[bytes]:
+    base = {"model": "b", "created_at": "2025-01-01T00:00:00.000000Z"}
+    out = []
+    for i in range(n):
+        msg = {"role": "assistant", "content": words(i, w)}
+        out.append(f"{_d({**base, 'message': msg, 'done': False})}\n".encode())
+    last = {
+        **base,
+        "message": {"role": "assistant", "content": ""},
+        "done": True,
+        "done_reason": "stop",
+        "total_duration": 1,
+        "prompt_eval_count": 5,
+        "eval_count": n,
+    }
+    out.append(f"{_d(last)}\n".encode())
+    return out
+
+
+RENDER = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini, "ollama": _ollama}
+CTYPE = {"ollama": b"application/x-ndjson"}
+
+
+def render_body(fmt: str, n: int, w: int, mode: str = "t") -> bytes:
+    return b"".join(RENDER[fmt](n, w, mode))
+
+
+CHUNKED = True  # one HTTP chunk per event, as real servers send them (--framing length: one body)
+
+
+def render_reply(fmt: str, n: int, w: int, mode: str = "t", chunked: bool = True) -> bytes:
+    events = RENDER[fmt](n, w, mode)
+    ctype = CTYPE.get(fmt, b"text/event-stream")
+    if chunked:
+        body = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events) + b"0\r\n\r\n"
+        framing = b"transfer-encoding: chunked"
+    else:
+        body = b"".join(events)
+        framing = b"content-length: %d" % len(body)
+    return b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\n%s\r\n\r\n%s" % (ctype, framing, body)
+
+
+def _reply(fmt: str, n: int, w: int, mode: str) -> bytes:
+    key = (fmt, n, w, mode)
+    if key not in _cache:
+        _cache[key] = render_reply(fmt, n, w, mode, CHUNKED)
+    return _cache[key]
+
+
+def _format(path: bytes) -> str:
+    if b"/chat/completions" in path:
+        return "openai"
+    if b":streamGenerateContent" in path:
+        return "gemini"
+    if b"/api/chat" in path:
+        return "ollama"
+    return "anthropic"
+
+
+async def _forever(
+    fmt: str, sid: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """Chunked text events every millisecond until the client hangs up; record when."""
+    ctype = CTYPE.get(fmt, b"text/event-stream")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n" % ctype
+    )
+    events = RENDER[fmt](100, 1, "t")
+    head = events[:2] if fmt == "anthropic" else []
+    body = [b"%x\r\n%s\r\n" % (len(x), x) for x in events[len(head) : len(head) + 99]]
+    writer.write(b"".join(b"%x\r\n%s\r\n" % (len(x), x) for x in head))
+    eof = asyncio.ensure_future(reader.read(1))
+    i = 0
+    while not eof.done():
+        writer.write(body[i % len(body)])
+        i += 1
+        await asyncio.wait([eof], timeout=0.001)
+    _disc[sid] = time.monotonic_ns()
+    _disc_waiters.setdefault(sid, asyncio.Event()).set()
+    writer.close()
+
+
+async def _disc_reply(sid: str, writer: asyncio.StreamWriter) -> None:
+    ev = _disc_waiters.setdefault(sid, asyncio.Event())
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(ev.wait(), 2.0)
+    body = json.dumps({"t": _disc.get(sid)}).encode()
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+        b"\r\n%s" % (len(body), body)
+    )
+
+
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            m = re.search(rb"(?i)content-length:\s*(\d+)", head)
+            body = await reader.readexactly(int(m.group(1))) if m else b""
+            path = head.split(b" ", 2)[1]
+            if path.startswith(b"/_disc/"):
+                await _disc_reply(path[7:].decode(), writer)
+                continue
+            spec = _MODEL.search(path) or _MODEL.search(body)
+            if spec is None:
+                writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                continue
+            n, w, mode, sid = int(spec[1]), int(spec[2]), spec[3].decode(), spec[4]
+            fmt = _format(path)
+            if mode == "forever":
+                await _forever(fmt, (sid or b"0").decode(), reader, writer)
+                return
+            writer.write(_reply(fmt, n, w, mode))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(port: int = 0) -> None:
+    server = await asyncio.start_server(_handle, "127.0.0.1", port, backlog=4096, limit=1 << 20)
+    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)  # the parent closes stdin to stop us
+
+
+if __name__ == "__main__":
+    CHUNKED = "--framing=length" not in sys.argv
+    asyncio.run(serve())
