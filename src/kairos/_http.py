@@ -22,6 +22,8 @@ from ._codec import HTTPRequest
 from .errors import (
     ConnectError,
     ConnectTimeout,
+    DeadlineExceeded,
+    FirstChunkTimeout,
     KairosError,
     ProtocolError,
     StreamInterrupted,
@@ -55,11 +57,23 @@ class Timeouts:
     idle: float = 60.0
     total: float | None = None
 
-    def httpx(self) -> httpx.Timeout:
+    def httpx(self, *, headers: bool = False) -> httpx.Timeout:
+        """The httpx timeouts. With ``headers``: for reads until the response headers arrive,
+        which must come before the first chunk (and the total deadline)."""
         read = max(self.first_chunk, self.idle)
+        if headers:
+            read = min(self.first_chunk, self.total or self.first_chunk)
         return httpx.Timeout(
             connect=self.connect, read=read, write=max(self.connect, 30.0), pool=self.connect
         )
+
+    def no_headers(self, provider: str) -> KairosError:
+        """The error for a server that sent no response headers in time."""
+        if self.total is not None and self.total <= self.first_chunk:
+            return DeadlineExceeded(
+                f"total deadline of {self.total:g}s exceeded", provider=provider
+            )
+        return FirstChunkTimeout(f"no response within {self.first_chunk:g}s", provider=provider)
 
 
 class ReadTimedOut(Exception):
@@ -83,13 +97,21 @@ def _build(
     client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts
 ) -> httpx.Request:
     return client.build_request(
-        req.method, req.url, headers=req.headers, content=req.body, timeout=t.httpx()
+        req.method, req.url, headers=req.headers, content=req.body, timeout=t.httpx(headers=True)
     )
+
+
+def _body_timeouts(response: httpx.Response, t: Timeouts) -> httpx.Response:
+    # body reads fall back to the longer of the two clocks (see the module doc)
+    response.request.extensions["timeout"] = t.httpx().as_dict()
+    return response
 
 
 def send(client: httpx.Client, req: HTTPRequest, t: Timeouts, provider: str) -> httpx.Response:
     try:
-        return client.send(_build(client, req, t), stream=True)
+        return _body_timeouts(client.send(_build(client, req, t), stream=True), t)
+    except httpx.ReadTimeout as exc:
+        raise t.no_headers(provider) from exc
     except httpx.HTTPError as exc:
         raise _map(exc, provider, body_started=False) from exc
 
@@ -98,7 +120,9 @@ async def asend(
     client: httpx.AsyncClient, req: HTTPRequest, t: Timeouts, provider: str
 ) -> httpx.Response:
     try:
-        return await client.send(_build(client, req, t), stream=True)
+        return _body_timeouts(await client.send(_build(client, req, t), stream=True), t)
+    except httpx.ReadTimeout as exc:
+        raise t.no_headers(provider) from exc
     except httpx.HTTPError as exc:
         raise _map(exc, provider, body_started=False) from exc
 
