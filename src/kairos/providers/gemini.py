@@ -11,8 +11,10 @@ optional ``id``) in a user turn. The answer is SSE ``data:`` lines (CRLF framed)
 ``GenerateContentResponse``: ``candidates[0].content.parts`` (``text``, ``thought: true`` text,
 ``functionCall``, ``executableCode``...), ``finishReason`` on the last candidate chunk,
 ``usageMetadata`` (cumulative: the last one counts) and ``modelVersion``. There is no end
-marker: the body ends after the chunk with a ``finishReason``. Errors are
-``{"error": {"code", "message", "status", "details"}}``, as the HTTP body or as a data line.
+marker: the body ends after the chunk with a ``finishReason`` (kairos ends the stream at
+that chunk when it also carries the ``usageMetadata``, as every recorded stream's last chunk
+does). Errors are ``{"error": {"code", "message", "status", "details"}}``, as the HTTP body
+or as a data line.
 
 Tool-call ids: ``functionCall.id`` when the wire has one. Otherwise kairos generates
 ``kcall_<24 hex>`` from the response id, the call's position, name and arguments, so parallel
@@ -165,6 +167,10 @@ class _Parser:
             usage=usage,
             finish=finish,
             model=model if isinstance(model, str) else None,
+            # the chunk with the finish reason and the final usage is the last one Gemini
+            # sends: end there, so a server keeping the socket open cannot stall a complete
+            # answer (and a repeated last chunk is ignored)
+            end=finish is not None and usage is not None,
         )
 
     def _parts(self, parts: list[Any], obj: dict[str, Any]) -> tuple[str, str, list[ToolDelta]]:
