@@ -40,6 +40,12 @@ class StreamOptions:
 
 
 def _is_json(response: httpx.Response) -> bool:
+    """Whether a successful answer to a stream request is one complete ``application/json``
+    body (a server or proxy that ignored ``stream: true``). Such a body is read whole (up to
+    ``max_event_bytes``) and parsed by the codec's ``parse_body`` as the full answer, on every
+    wire; a JSON body that is no answer ends the stream with a typed error (``ProtocolError``,
+    an ``IncompleteStreamError`` without a finish reason, or the API error it holds), never
+    with an empty success."""
     ctype: str = response.headers.get("content-type", "")
     return ctype.startswith("application/json")
 
