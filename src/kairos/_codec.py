@@ -126,7 +126,7 @@ def dumps(obj: Any) -> bytes:
 
 # json's C scanner: ``json.loads`` is this plus skipping whitespace around the value; calling it
 # directly saves two regex matches and two Python calls per stream event (the hot path)
-_scan = json.JSONDecoder().scan_once
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(data: str | bytes, provider: str) -> Any:
