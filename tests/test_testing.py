@@ -214,6 +214,29 @@ def test_task_cancel_closes_the_body(wire: str) -> None:
 
 
 @pytest.mark.parametrize("wire", WIRES)
+def test_async_close_from_another_thread_ends_a_paused_read(wire: str) -> None:
+    async def main() -> list[kairos.StreamChunk]:
+        p = AsyncScriptedProvider([SLOW], wire=wire)
+        stream = await p.chat_stream(REQ)
+        got: list[kairos.StreamChunk] = []
+        async with stream:
+            try:
+                async for chunk in stream:
+                    got.append(chunk)
+                    if len(got) == 1:
+                        threading.Timer(0.05, stream.close).start()
+            except kairos.Cancelled:
+                pass
+        return got
+
+    started = time.monotonic()
+    got = asyncio.run(main())
+    assert time.monotonic() - started < 3.0  # the 10 s pause did not run out
+    assert got[0].content == "first" and got[-1].done
+    assert isinstance(got[-1].error, kairos.Cancelled)
+
+
+@pytest.mark.parametrize("wire", WIRES)
 def test_async_aclose_closes_the_body(wire: str) -> None:
     async def main() -> None:
         p = AsyncScriptedProvider([SLOW], wire=wire)

@@ -320,7 +320,7 @@ class ScriptedProvider(_SyncDouble):
         """Replies not used yet."""
         backend = self._backend
         assert isinstance(backend, _Scripted)
-        return len(backend.replies) - len(backend.exchanges)
+        return max(0, len(backend.replies) - len(backend.exchanges))
 
 
 class AsyncScriptedProvider(_AsyncDouble):
