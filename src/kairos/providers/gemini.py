@@ -369,9 +369,10 @@ class GeminiCodec:
         self, status: int | None, info: dict[str, Any], body: Any, headers: Mapping[str, str]
     ) -> APIStatusError:
         kind = info.get("status") if isinstance(info.get("status"), str) else None
-        details = [d for d in info.get("details") or [] if isinstance(d, dict)]
+        raw = info.get("details")  # a list of objects; any other JSON value is ignored
+        details = [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
         reasons = [d.get("reason") for d in details if str(d.get("@type")).endswith("ErrorInfo")]
-        cls = next((_BY_REASON[r] for r in reasons if r in _BY_REASON), None)
+        cls = next((_BY_REASON[r] for r in reasons if isinstance(r, str) and r in _BY_REASON), None)
         cls = cls or _BY_STATUS.get(kind or "")
         message = error_text(info) if info else f"HTTP {status}"
         err = api_error(
