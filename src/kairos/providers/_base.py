@@ -46,14 +46,18 @@ def non_json_message(status: int, headers: Mapping[str, str], body: bytes) -> st
     return f"HTTP {status} with a non-JSON {ctype} body{snippet}"
 
 
-def error_text(value: Any) -> str:
-    """A message from a structured error value (a string, or an object with ``message``)."""
+def error_text(value: Any, depth: int = 0) -> str:
+    """A message from a structured error value (a string, or an object with ``message``).
+    Nesting is followed a few levels only: a hostile body may nest hundreds deep."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
+    if depth < 8 and isinstance(value, dict):
         msg = value.get("message") or value.get("msg") or value.get("detail")
         if msg is not None:
-            return error_text(msg)
-    if isinstance(value, list) and value:
-        return "; ".join(error_text(v) for v in value[:3])
-    return json.dumps(value, ensure_ascii=False)[:300]
+            return error_text(msg, depth + 1)
+    if depth < 8 and isinstance(value, list) and value:
+        return "; ".join(error_text(v, depth + 1) for v in value[:3])
+    try:
+        return json.dumps(value, ensure_ascii=False)[:300]
+    except (RecursionError, ValueError):
+        return f"an error {type(value).__name__} nested too deep to show"
