@@ -41,8 +41,12 @@ def scrub(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
         err.message = text
         err.args = (text,)
     if err.body is not None:
-        body = repr(err.body)
-        if any(s and s in body for s in secrets):
+        try:
+            body = repr(err.body)
+            leaked = any(s and s in body for s in secrets)
+        except RecursionError:  # nested too deep to check (a hostile body): drop it
+            leaked = True
+        if leaked:
             err.body = "[redacted: the error body contained the API key]"
     return err
 
