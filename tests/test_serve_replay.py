@@ -65,7 +65,9 @@ def _run_async(spec: str, url: str, req: kairos.ChatRequest) -> Outcome:
     async def main() -> Outcome:
         chunks: list[kairos.StreamChunk] = []
         raised = None
-        async with kairos.async_provider(spec, base_url=url, api_key="test-key", max_retries=0) as p:
+        async with kairos.async_provider(
+            spec, base_url=url, api_key="test-key", max_retries=0
+        ) as p:
             stream = await p.chat_stream(req)
             async with stream:
                 try:
