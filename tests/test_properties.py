@@ -213,7 +213,17 @@ HTML = st.builds(
     st.text(max_size=20),
     st.text(max_size=60),
 )
+ERROR_OBJ = st.fixed_dictionaries({}, optional=dict.fromkeys(ERROR_KEYS, ERROR_JSON))
+NEAR_VALID = st.one_of(  # the documented envelopes around an error object of any field types
+    ERROR_OBJ,
+    st.builds(lambda e: {"error": e}, ERROR_OBJ),
+    st.builds(lambda e: [{"error": e}], ERROR_OBJ),
+    st.builds(lambda e: {"type": "error", "error": e}, ERROR_OBJ),
+    st.builds(lambda d: {"error": {"status": "RESOURCE_EXHAUSTED", "details": d}}, ERROR_JSON),
+)
 BODY = st.one_of(
+    NEAR_VALID.map(lambda v: json.dumps(v).encode()),
+    NEAR_VALID.map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=300),
     st.sampled_from([b"", b"\xff\xfe\x00", b"\x80abc\n\xc3", b"null", b"[]", b"{"]),
     HTML,
@@ -246,6 +256,10 @@ def check_error(err: BaseException, provider: str) -> None:
 
 @SETTINGS
 @given(preset=st.sampled_from(PRESETS), status=STATUS, headers=HEADERS, body=BODY)
+@example(preset="gemini", status=429, headers={}, body=b'{"error":{"details":5}}')  # TypeError
+@example(  # RecursionError in error_text()
+    preset="openai", status=500, headers={}, body=b'{"error":%s1%s}' % (b"[" * 450, b"]" * 450)
+)
 def test_parse_error_always_typed_one_line(
     preset: str, status: int, headers: dict[str, str], body: bytes
 ) -> None:

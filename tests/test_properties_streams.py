@@ -69,7 +69,24 @@ def _seeds(folders: tuple[str, ...]) -> list[tuple[str, Any]]:
     return out
 
 
-SEEDS = {wire: _seeds(folders) for wire, (_, folders, _) in WIRES.items()}
+# documented error shapes, so mutations reach every field the error mappers read
+_RETRY = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}
+_REASON = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
+ERROR_SEEDS: dict[str, list[tuple[str, Any]]] = {
+    "openai-chat": [
+        ("error", {"error": {"message": "m", "type": "t", "code": "c", "param": "p"}}),
+        ("message", {"error": {"message": "m", "code": 429, "metadata": {"raw": "r"}}}),
+    ],
+    "anthropic-messages": [
+        ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "m"}}),
+    ],
+    "gemini": [
+        ("message", {"error": {"code": 429, "message": "m", "status": "RESOURCE_EXHAUSTED",
+                               "details": [_RETRY, _REASON]}}),
+    ],
+    "ollama-chat": [("", {"error": "m"}), ("", {"error": {"message": "m", "status_code": 503}})],
+}  # fmt: skip
+SEEDS = {wire: _seeds(folders) + ERROR_SEEDS[wire] for wire, (_, folders, _) in WIRES.items()}
 
 
 def _keys(value: Any, into: set[str]) -> set[str]:
@@ -87,6 +104,11 @@ KEYS = sorted(_keys([obj for seeds in SEEDS.values() for _, obj in seeds], set()
 EVENTS = sorted({e for seeds in SEEDS.values() for e, _ in seeds} | {"error", "message", ""})
 
 # -- strategies ----------------------------------------------------------------------------------
+DEEP_ERRORS = [
+    '{"error":' + "[" * 450 + "1" + "]" * 450 + "}",
+    '{"error":' + "[" * 990 + "1" + "]" * 990 + "}",
+    '{"error":' + '{"message":' * 990 + "1" + "}" * 990 + "}",
+]
 KEY = st.one_of(st.sampled_from(KEYS), st.text(max_size=6))
 SCALAR = st.one_of(
     st.none(),
@@ -157,6 +179,7 @@ def payloads(wire: str) -> st.SearchStrategy[tuple[str, str]]:
             st.just("[DONE]"),
             st.just("1" * 5000),  # an integer beyond Python's int-from-text limit
             st.just("[" * 5000),  # nesting beyond the recursion limit
+            st.sampled_from(DEEP_ERRORS),  # nesting just below it
             st.text(max_size=20).filter(lambda s: "\n" not in s and "\r" not in s),
         ),
     )
@@ -258,6 +281,13 @@ BODY_EXAMPLES: dict[str, list[tuple[str, bytes]]] = {
         )
     ],
 }
+
+
+for _wire, (_, _, _framing) in WIRES.items():  # RecursionError from error_text() and scrub()
+    _ctype = "text/event-stream" if _framing == "sse" else "application/x-ndjson"
+    BODY_EXAMPLES.setdefault(_wire, []).extend(
+        (_ctype, frame(_framing, [("error", deep)])) for deep in DEEP_ERRORS
+    )
 
 
 def _codec(wire: str) -> Any:
