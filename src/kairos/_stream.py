@@ -231,7 +231,11 @@ def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamCh
             err = core.expired()
             if err is not None:
                 return core.fail(err)
-        return _last(core.eof())
+        # a pending event flushed at the end of the body may still carry content: the caller
+        # sees it as a chunk, so the deltas always add up to the response
+        chunks = core.eof()
+        yield from chunks[:-1]
+        return chunks[-1]
     except ReadTimedOut:
         return core.fail(core.timeout_error())
     except KairosError as err:
@@ -244,12 +248,6 @@ def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamCh
         if not core.done:
             core.cancel()
         raise
-
-
-def _last(chunks: list[StreamChunk]) -> StreamChunk:
-    # eof() may emit visible chunks before the final one only when a pending event flushes;
-    # those are folded into the response already, and the final chunk follows them.
-    return chunks[-1]
 
 
 class AsyncStream:
@@ -396,7 +394,8 @@ async def _apump(st: _State, core: StreamCore) -> AsyncIterator[StreamChunk]:
             if err is not None:
                 yield core.fail(err)
                 return
-        yield _last(core.eof())
+        for chunk in core.eof():  # a flushed pending event may carry content (see _pump)
+            yield chunk
         return
     except ReadTimedOut:
         final = core.fail(core.timeout_error())
