@@ -263,7 +263,7 @@ def check_error(err: BaseException, provider: str) -> None:
 def test_parse_error_always_typed_one_line(
     preset: str, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    codec = make_codec(preset, api_key="k", base_url=URL)
+    codec = make_codec(preset, api_key="sk-test-0123456789", base_url=URL)
     err = codec.parse_error(status, httpx.Headers(headers), body)
     check_error(err, preset)
     assert err.status == status
@@ -278,7 +278,9 @@ def test_http_error_through_public_path_is_typed(
         return httpx.Response(status, headers=headers, content=body)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        p = kairos.provider(preset, api_key="k", base_url=URL, http_client=client, max_retries=0)
+        p = kairos.provider(
+            preset, api_key="sk-test-0123456789", base_url=URL, http_client=client, max_retries=0
+        )
         req = kairos.ChatRequest([kairos.Message.user("hi")], model="m")
         try:
             p.chat_stream(req)

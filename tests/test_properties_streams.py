@@ -40,6 +40,7 @@ from kairos.providers import make_codec
 
 CONFORMANCE = Path(__file__).parent / "fixtures" / "conformance"
 URL = "http://mock.test"
+KEY_ = "sk-test-0123456789"  # long enough that redacting it never touches other text
 REQ = kairos.ChatRequest([kairos.Message.user("hi")], model="m")
 # wire format -> (preset, fixture folders, framing)
 WIRES = {
@@ -267,12 +268,23 @@ PARSER_EXAMPLES: dict[str, list[list[tuple[str, str]]]] = {
     "ollama-chat": [[("", _OLL % ("[null]", "[1]"))]],
 }
 BODY_EXAMPLES: dict[str, list[tuple[str, bytes]]] = {
+    "openai-chat": [  # a last event without its blank line: its content was not yielded
+        (
+            "text/event-stream",
+            b'data: {"choices":[{"delta":{"content":"hi"},"finish_reason":"stop"}]}\n',
+        )
+    ],
     # TypeError: a list done_reason reached normalise_finish; false leaked as raw_finish_reason
     "ollama-chat": [
         ("application/json", (_OLL % ("[null]", "false")).encode()),
         ("application/x-ndjson", (_OLL % ('{"content":"a"}', '["stop"]') + "\n").encode()),
     ],
     "anthropic-messages": [
+        (  # the same on a failed stream (no message_stop): error.partial had more text
+            "text/event-stream",
+            b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 1, '
+            b'"delta": {"type": "text_delta", "text": "- Be"}}\n',
+        ),
         (
             "text/event-stream",
             b"event: content_block_delta\ndata: "
@@ -291,7 +303,7 @@ for _wire, (_, _, _framing) in WIRES.items():  # RecursionError from error_text(
 
 
 def _codec(wire: str) -> Any:
-    return make_codec(WIRES[wire][0], api_key="k", base_url=URL)
+    return make_codec(WIRES[wire][0], api_key=KEY_, base_url=URL)
 
 
 # -- the codec's event parser alone --------------------------------------------------------------
@@ -381,7 +393,7 @@ def _transport(ctype: str, data: bytes) -> httpx.MockTransport:
 def drain_sync(wire: str, ctype: str, data: bytes) -> None:
     with httpx.Client(transport=_transport(ctype, data)) as client:
         p = kairos.provider(
-            WIRES[wire][0], api_key="k", base_url=URL, http_client=client, max_retries=0
+            WIRES[wire][0], api_key=KEY_, base_url=URL, http_client=client, max_retries=0
         )
         chunks: list[kairos.StreamChunk] = []
         raised = None
@@ -397,7 +409,7 @@ def drain_sync(wire: str, ctype: str, data: bytes) -> None:
 async def drain_async(wire: str, ctype: str, data: bytes) -> None:
     async with httpx.AsyncClient(transport=_transport(ctype, data)) as client:
         p = kairos.async_provider(
-            WIRES[wire][0], api_key="k", base_url=URL, http_client=client, max_retries=0
+            WIRES[wire][0], api_key=KEY_, base_url=URL, http_client=client, max_retries=0
         )
         chunks: list[kairos.StreamChunk] = []
         raised = None
