@@ -339,11 +339,6 @@ def _async_provider(server: LoopbackServer) -> kairos.AsyncHTTPProvider:
     return kairos.async_provider("openai", base_url=server.url + "/v1", api_key="k", max_retries=0)
 
 
-def _settled(server: LoopbackServer, idle_server_threads: int) -> Callable[[], bool]:
-    """The server has no connection left beyond what the client's pool keeps alive."""
-    return lambda: connections(server.port)[0] <= idle_server_threads
-
-
 # -- tests -----------------------------------------------------------------------------------------
 def test_sync_streams_leave_nothing_behind() -> None:
     tracemalloc.start()
