@@ -85,8 +85,7 @@ class SSEDecoder:
             chunk = chunk[cut + 1 :]
         lines = chunk.split(b"\n")
         rest = lines.pop()
-        for raw in lines:
-            self._process(raw, out)
+        self._lines(lines, out)
         if rest:
             line += rest
             self._check(len(line))
@@ -117,6 +116,28 @@ class SSEDecoder:
             raise ProtocolError(
                 f"server-sent event larger than the {self._max}-byte limit ({size}+)"
             )
+
+    def _lines(self, lines: list[bytes], out: list[ServerSentEvent]) -> None:
+        """``_process`` for each line, with the common lines (``data: ``, ``event: ``, blank)
+        handled inline: this loop runs once per line of every stream."""
+        process, limit = self._process, self._max + 5
+        for raw in lines:
+            if raw[:6] == b"data: " and self._size + len(raw) <= limit:
+                self._size += len(raw) - 5
+                self._data.append(raw[6:].decode("utf-8", "replace"))
+            elif not raw:
+                data = self._data
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    event = self._event or "message"
+                    out.append(ServerSentEvent(event, text, self._id, self._retry))
+                    self._data = []
+                self._event = ""
+                self._size = 0
+            elif raw[:7] == b"event: ":
+                self._event = raw[7:].decode("utf-8", "replace")
+            else:
+                process(raw, out)
 
     def _process(self, line: bytes, out: list[ServerSentEvent]) -> None:
         if not line:
