@@ -125,8 +125,10 @@ class StreamCore:
         return out
 
     def _events(self, events: list) -> list[StreamChunk]:  # type: ignore[type-arg]
+        # the hot loop, once per wire event; the events of one read share one clock reading
         out: list[StreamChunk] = []
         parse, add, sse = self.parser.parse, self.acc.add, self.sse
+        now = self.clock()
         for ev in events:
             try:
                 d = parse(ev.event, ev.data) if sse else parse("", ev)
@@ -135,13 +137,16 @@ class StreamCore:
                 return out
             if d is None:
                 continue
-            self.last_event_at = self.clock()
+            self.last_event_at = now
             if d.error is not None:
                 out.append(self.fail(d.error))
                 return out
             chunk = add(d)
             if chunk is not None:
-                self._visible(chunk, out)
+                if self.first_chunk_at is None:
+                    self.first_chunk_at = now
+                self.visible += 1
+                out.append(chunk)
             if d.end:
                 out.append(self.finish())
                 return out
