@@ -110,22 +110,38 @@ class _Parser:
             raise ProtocolError(f"expected a JSON object in the stream, got {type(obj).__name__}")
         if obj.get("error") or event == "error":
             return Delta(error=self._codec.inband_error(obj.get("error", obj)))
+        # the hot path (once per chunk): the type checks of _str/_dict/_usage written inline
         choices = obj.get("choices")
-        usage = _usage(obj.get("usage"))
-        choice = _dict(choices[0]) if isinstance(choices, list) and choices else {}
-        if not choice:
+        raw_usage = obj.get("usage")
+        usage = None if raw_usage is None else _usage(raw_usage)
+        choice = choices[0] if choices.__class__ is list and choices else None
+        if choice.__class__ is not dict or not choice:
             return Delta(usage=usage) if usage else None
-        delta = _dict(choice.get("delta")) or _dict(choice.get("message"))
-        finish = _str(choice.get("finish_reason")) or None
-        if finish:
+        delta = choice.get("delta")
+        if delta.__class__ is not dict or not delta:
+            delta = _dict(choice.get("message"))
+        finish = choice.get("finish_reason")
+        if finish.__class__ is not str or not finish:
+            finish = None
+        else:
             self.complete = True
+        content = delta.get("content")
+        if content.__class__ is not str:
+            content = ""
+        reasoning = delta.get("reasoning_content")
+        if reasoning.__class__ is not str or not reasoning:
+            reasoning = delta.get("reasoning")
+            if reasoning.__class__ is not str:
+                reasoning = ""
+        calls = delta.get("tool_calls")
+        model = obj.get("model")
         return Delta(
-            content=_str(delta.get("content")) or "",
-            reasoning=_str(delta.get("reasoning_content")) or _str(delta.get("reasoning")) or "",
-            tools=_tools(delta.get("tool_calls")),
-            usage=usage,
-            finish=finish,
-            model=_str(obj.get("model")),
+            content,
+            reasoning,
+            None if calls is None else _tools(calls),
+            usage,
+            finish,
+            model if model.__class__ is str else None,
         )
 
 
