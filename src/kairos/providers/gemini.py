@@ -129,11 +129,12 @@ def _call_id(response_id: str, index: int, name: str, args: str) -> str:
 class _Parser:
     """Per-stream state: how many tool calls came so far."""
 
-    __slots__ = ("_calls", "_codec", "complete")
+    __slots__ = ("_calls", "_codec", "_last_usage", "complete")
 
     def __init__(self, codec: GeminiCodec) -> None:
         self._codec = codec
         self._calls = 0
+        self._last_usage: tuple[Any, Usage | None] = (None, None)  # raw usageMetadata, parsed
         self.complete = False
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
@@ -148,7 +149,16 @@ class _Parser:
         candidates = obj.get("candidates")
         cand = _dict(candidates[0]) if isinstance(candidates, list) and candidates else {}
         parts = _dict(cand.get("content")).get("parts")
-        content, reasoning, tools = self._parts(parts if isinstance(parts, list) else [], obj)
+        part = parts[0] if parts.__class__ is list and len(parts) == 1 else None
+        tools: list[ToolDelta] = []
+        if part.__class__ is dict and "functionCall" not in part:  # hot: one text part
+            text = part.get("text")
+            content = text if text.__class__ is str else ""
+            reasoning = ""
+            if part.get("thought") is True:
+                content, reasoning = "", content
+        else:
+            content, reasoning, tools = self._parts(parts if isinstance(parts, list) else [], obj)
         finish = cand.get("finishReason")
         finish = finish if isinstance(finish, str) and finish else None
         if finish is None and not cand:
@@ -156,7 +166,10 @@ class _Parser:
             finish = f"{_BLOCKED}{block}" if isinstance(block, str) and block else None
         if finish is not None:
             self.complete = True
-        usage = _usage(obj.get("usageMetadata"))
+        raw_usage = obj.get("usageMetadata")  # sent with every chunk, usually unchanged
+        if raw_usage is None or raw_usage != self._last_usage[0]:
+            self._last_usage = (raw_usage, _usage(raw_usage))
+        usage = self._last_usage[1]
         model = obj.get("modelVersion")
         if not (content or reasoning or tools or finish or usage or model):
             return None
