@@ -228,7 +228,8 @@ def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamCh
                 yield from chunks
             if st.cancelled:
                 return core.cancel()
-            err = core.expired()
+            # events just restarted the idle clock: only a total deadline can have run out
+            err = core.expired() if not chunks or core.deadline is not None else None
             if err is not None:
                 return core.fail(err)
         # a pending event flushed at the end of the body may still carry content: the caller
@@ -390,7 +391,8 @@ async def _apump(st: _State, core: StreamCore) -> AsyncIterator[StreamChunk]:
             if st.cancelled:
                 yield core.cancel()
                 return
-            err = core.expired()
+            # events just restarted the idle clock: only a total deadline can have run out
+            err = core.expired() if not chunks or core.deadline is not None else None
             if err is not None:
                 yield core.fail(err)
                 return
