@@ -8,7 +8,6 @@ dropped after a bare ``break`` is closed by reference counting at once, not by t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import threading
@@ -37,6 +36,12 @@ class StreamOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_event_bytes: int = 32 * 1024 * 1024
     max_error_body: int = 64 * 1024
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio  # only async retries need it: `import kairos` stays free of asyncio (~10 ms)
+
+    await asyncio.sleep(seconds)
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -279,7 +284,7 @@ class AsyncStream:
                 if wait is None:
                     raise err from err.__cause__
                 attempt += not st.fell_back
-                await asyncio.sleep(wait)
+                await _sleep(wait)
 
     async def start(self) -> AsyncStream:
         reopen = functools.partial(self._open, self._client, self._state)  # no ref to self
@@ -357,7 +362,7 @@ async def _arun(st: _State, reopen: Callable[[int], Any]) -> AsyncIterator[Strea
                 wait = st.on_error(final.error, attempt)
                 if wait is not None:
                     await _http.aclose(response)
-                    await asyncio.sleep(wait)
+                    await _sleep(wait)
                     attempt += 1
                     core = await reopen(attempt)
                     continue
