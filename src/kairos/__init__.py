@@ -3,10 +3,8 @@
 Start with ``kairos.llm`` (the contract) and :func:`provider` / :func:`async_provider`.
 """
 
-from ._client import AsyncHTTPProvider, HTTPProvider, async_provider, provider
-from ._http import Timeouts
-from ._retry import RetryPolicy
-from ._stream import AsyncStream, Stream
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -49,7 +47,43 @@ from .llm import (
     Usage,
 )
 
+if TYPE_CHECKING:
+    from ._client import AsyncHTTPProvider, HTTPProvider, async_provider, provider
+    from ._http import Timeouts
+    from ._retry import RetryPolicy
+    from ._stream import AsyncStream, Stream
+
 __version__ = "0.1.0"
+
+# The client half (and httpx under it) loads on first use, so `import kairos` for the contract
+# types and errors is cheap and a CLI or serverless cold start pays for httpx only when it
+# streams. ``kairos.provider`` and the rest work as plain attributes.
+_LAZY = {
+    "AsyncHTTPProvider": "._client",
+    "HTTPProvider": "._client",
+    "async_provider": "._client",
+    "provider": "._client",
+    "Timeouts": "._http",
+    "RetryPolicy": "._retry",
+    "AsyncStream": "._stream",
+    "Stream": "._stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kairos' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "APIStatusError",
