@@ -169,7 +169,10 @@ class StreamCore:
         return at, which
 
     def time_left(self) -> float:
-        """Seconds the next read may wait (at least 1 ms, so an expired clock times out)."""
+        """Seconds the next read may wait (at least 1 ms, so an expired clock times out).
+        Once the stream is done, reads only drain what is left of the body: never wait."""
+        if self.done:
+            return 0.001
         return max(0.001, self._deadline()[0] - self.clock())
 
     def expired(self) -> KairosError | None:

@@ -179,6 +179,27 @@ async def aiter_body(response: httpx.Response, provider: str) -> AsyncIterator[b
         raise StreamInterrupted(f"connection closed ({exc})", provider=provider) from exc
 
 
+def drain(response: httpx.Response, pieces: Iterator[bytes]) -> None:
+    """The stream is complete: take what is left of the body if it is already here (the
+    chunked terminator usually is) so httpx returns the connection to the pool instead of
+    closing it. Reads then time out at once (the read clock), so this never waits."""
+    if "kairos_clock_stream" in response.extensions:
+        with contextlib.suppress(Exception):
+            for _ in zip(range(4), pieces, strict=False):
+                pass
+
+
+async def adrain(response: httpx.Response, pieces: AsyncIterator[bytes]) -> None:
+    if "kairos_clock_stream" in response.extensions:
+        with contextlib.suppress(Exception):
+            for _ in range(4):
+                await pieces.__anext__()
+    close = getattr(pieces, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()
+
+
 def install_read_clock(response: httpx.Response, time_left: Callable[[], float | None]) -> None:
     """Make every body read use ``time_left()`` as its timeout (see module doc)."""
     stream: Any = response.extensions.get("network_stream")

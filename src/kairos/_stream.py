@@ -223,9 +223,11 @@ def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamCh
         yield from chunks[:-1]
         return chunks[-1]
     try:
-        for data in _http.iter_body(response, core.provider):
+        pieces = _http.iter_body(response, core.provider)
+        for data in pieces:
             chunks = core.feed(data)
             if core.done:
+                _http.drain(response, pieces)  # keeps the connection for the next request
                 st.close_response()  # complete: do not wait for the server to hang up
                 yield from chunks[:-1]
                 return chunks[-1]
@@ -385,9 +387,11 @@ async def _apump(st: _State, core: StreamCore) -> AsyncIterator[StreamChunk]:
             yield chunk
         return
     try:
-        async for data in _http.aiter_body(response, core.provider):
+        pieces = _http.aiter_body(response, core.provider)
+        async for data in pieces:
             chunks = core.feed(data)
             if core.done:
+                await _http.adrain(response, pieces)  # keeps the connection for reuse
                 await _http.aclose(response)
             for chunk in chunks:
                 yield chunk
