@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+M_READY = "kairos ready (import kairos; kairos.provider), timer"
 
 
 def test_quick_benchmark_run_measures_every_row(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_quick_benchmark_run_measures_every_row(tmp_path: Path) -> None:
     assert res["server"]["cps"] and all(x > 0 for x in res["server"]["cps"])
     for r in res["ttft"]:
         assert r["us"] and all(x > 0 for x in r["us"]), r
-    assert {r["module"] for r in res["import"]} == {"httpx", "kairos"}
+    assert {r["module"] for r in res["import"]} == {"httpx", "kairos", M_READY, "httpx, timer"}
     for r in res["import"] + res["cold"]:
         assert r["ms"] and all(x > 0 for x in r["ms"]), r
     assert not any(".providers." in m or m.endswith(".cli") for m in res["kairos_modules"])
