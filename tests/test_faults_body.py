@@ -8,12 +8,14 @@ the stream with one final chunk carrying a typed error and the partial content (
 
 from __future__ import annotations
 
+import tracemalloc
 from itertools import chain
 
 import pytest
 
 import kairos
 from fault_wires import (
+    WIRES,
     Wire,
     assert_failed,
     assert_ok,
@@ -68,9 +70,15 @@ def test_duplicated_end_marker_is_ignored(wire: Wire, mode: str) -> None:
 
 @modes
 @wires
-def test_socket_held_open_after_end_marker_returns_at_once(wire: Wire, mode: str) -> None:
-    # neither the chunked terminator nor a hang-up comes: only the end marker says "done"
-    with FaultServer([wire.reply([*wire.events, Stall(4.0)])]) as server:
+@pytest.mark.parametrize("where", ["inside-body", "after-body"])
+def test_socket_held_open_after_end_marker_returns_at_once(
+    wire: Wire, mode: str, where: str
+) -> None:
+    if where == "inside-body":  # no chunked terminator, no hang-up: only the end marker
+        reply = wire.reply([*wire.events, Stall(4.0)])
+    else:  # the body ended, the connection stays open
+        reply = wire.reply(wire.events, hold_open=4.0)
+    with FaultServer([reply]) as server:
         run = stream(wire, mode, server.url)
     assert_ok(run, wire)
     assert run.elapsed < 2.0  # the idle clock (60 s by default) was never involved
@@ -99,6 +107,14 @@ def test_stall_before_the_first_byte_is_first_chunk_timeout(wire: Wire, mode: st
     with FaultServer([stalled]) as server, pytest.raises(kairos.FirstChunkTimeout) as info:
         stream(wire, mode, server.url, timeout=kairos.Timeouts(first_chunk=0.3))
     assert "\n" not in str(info.value) and info.value.provider == wire.name
+
+
+@modes
+def test_stall_before_the_first_byte_within_a_shorter_total_is_deadline(mode: str) -> None:
+    wire = WIRES[0]  # the clocks before the response headers do not depend on the format
+    stalled = Fault(headers={"content-type": wire.ctype}, pieces=wire.events, stall_before=4.0)
+    with FaultServer([stalled]) as server, pytest.raises(kairos.DeadlineExceeded):
+        stream(wire, mode, server.url, timeout=kairos.Timeouts(first_chunk=10.0, total=0.3))
 
 
 @modes
@@ -203,9 +219,15 @@ def test_ten_megabyte_event_within_a_larger_limit(wire: Wire, mode: str) -> None
     rest = wire.events[len(wire.head) :]
     pieces = [*wire.head, content_event(wire, big), *rest]
     with FaultServer([wire.reply(pieces)]) as server:
-        run = stream(wire, mode, server.url, max_event_bytes=16 * 1024 * 1024)
+        tracemalloc.start()  # traces the in-process server too: the bound is generous
+        try:
+            run = stream(wire, mode, server.url, max_event_bytes=16 * 1024 * 1024)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
     assert run.error is None, run.error
     assert run.content == text_of(wire, wire.head) + big + text_of(wire, rest)
+    assert peak < 8 * len(big), f"peak {peak / 1e6:.0f} MB for a 10 MB event"
 
 
 # -- a non-stream answer to a stream request -------------------------------------------------------

@@ -8,6 +8,7 @@ before the first content. Backoff is made tiny through the public ``RetryPolicy`
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -77,6 +78,17 @@ def test_retry_after_ms_is_honoured(wire: Wire, mode: str) -> None:
     assert 0.15 <= run.elapsed < 5.0
 
 
+@modes
+@wires
+def test_retry_after_is_capped_by_max_wait(wire: Wire, mode: str) -> None:
+    policy = kairos.RetryPolicy(max_retries=2, base_delay=10.0, max_wait=0.05)
+    replies = [status_reply(wire, 429, **{"retry-after": "3600"}), wire.reply(wire.events)]
+    with FaultServer(replies) as server:
+        run = stream(wire, mode, server.url, max_retries=policy)
+    assert_ok(run, wire)
+    assert len(server.requests) == 2 and run.elapsed < 5.0
+
+
 PERSISTENT = [
     (429, kairos.RateLimitError),
     (500, kairos.ServerError),
@@ -91,10 +103,12 @@ PERSISTENT = [
 def test_persistent_retryable_status_is_bounded(
     wire: Wire, mode: str, status: int, cls: type[kairos.APIStatusError]
 ) -> None:
+    t0 = time.monotonic()
     with FaultServer(lambda seen: status_reply(wire, status, **{"retry-after": "0"})) as server:
         with pytest.raises(cls) as info:
             stream(wire, mode, server.url, max_retries=FAST)
         assert len(server.requests) == FAST.max_retries + 1
+    assert time.monotonic() - t0 < 5.0
     err = info.value
     assert err.status == status and err.provider == wire.name and "\n" not in str(err)
     if isinstance(err, kairos.RateLimitError | kairos.OverloadedError):
