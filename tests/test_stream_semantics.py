@@ -287,3 +287,13 @@ def test_api_key_echoed_in_band_is_redacted(mode: str) -> None:
     assert run.final.error is not None
     _assert_no_secret(run.final.error)
     assert SECRET not in repr(run.final)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_placeholder_key_does_not_rewrite_messages(mode: str) -> None:
+    # local servers are often given a dummy key such as "x"; redacting it would garble the text
+    body = {"error": {"message": "max_tokens exceeds the context", "code": "invalid_request"}}
+    with pytest.raises(kairos.BadRequestError) as info:
+        one(mode, Reply.json(400, body), api_key="x")
+    assert "max_tokens exceeds the context" in str(info.value)
+    assert "[redacted]" not in str(info.value)

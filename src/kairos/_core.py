@@ -29,13 +29,19 @@ from .llm import ChatResponse, FinishReason, StreamChunk, StreamStats
 __all__ = ["StreamCore", "scrub"]
 
 
+MIN_SECRET = 8
+"""Shorter "keys" (placeholders such as ``x``, ``EMPTY`` or ``ollama`` for local servers) are
+not credentials; redacting them would rewrite every ``x`` in a message, so they are left alone."""
+
+
 def scrub(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
     """Remove the caller's secrets from an error's text and body (servers may echo keys)."""
+    secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET)
     if not secrets:
         return err
     text = err.message
     for secret in secrets:
-        if secret and secret in text:
+        if secret in text:
             text = text.replace(secret, "[redacted]")
     if text != err.message:
         err.message = text
@@ -43,7 +49,7 @@ def scrub(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
     if err.body is not None:
         try:
             body = repr(err.body)
-            leaked = any(s and s in body for s in secrets)
+            leaked = any(s in body for s in secrets)
         except RecursionError:  # nested too deep to check (a hostile body): drop it
             leaked = True
         if leaked:
