@@ -132,13 +132,13 @@ _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 def loads(data: str | bytes, provider: str) -> Any:
     """``json.loads`` that fails with a typed :class:`ProtocolError`."""
     try:
-        if data.__class__ is str:
-            try:
-                obj, end = _scan(data, 0)
-                if end == len(data):
-                    return obj
-            except StopIteration:  # leading whitespace or not JSON: json.loads decides
-                pass
+        try:  # NDJSON lines come as bytes: UTF-8 is the common case (json.loads detects others)
+            text = data if data.__class__ is str else data.decode()  # type: ignore[union-attr]
+            obj, end = _scan(text, 0)
+            if end == len(text):
+                return obj
+        except (StopIteration, ValueError):  # whitespace, another encoding or not JSON:
+            pass  # json.loads decides, and its error is the one reported
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         preview = data[:80] if isinstance(data, str) else data[:80].decode("utf-8", "replace")

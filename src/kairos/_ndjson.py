@@ -28,6 +28,9 @@ class NDJSONDecoder:
             line += chunk
             chunk = bytes(line)
             line.clear()
+        if chunk[-1:] == b"\n" and chunk.count(b"\n") == 1 and len(chunk) <= self._max:
+            one = chunk[:-1].rstrip(b"\r")  # hot: exactly one whole line (one per read)
+            return [one] if one and not one.isspace() else []
         parts = chunk.split(b"\n")
         rest = parts.pop()
         if rest:
