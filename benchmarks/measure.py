@@ -233,7 +233,7 @@ def import_rows(mods: list[str], runs: int) -> list[dict[str, Any]]:
             err = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stderr
             for line in err.splitlines():
                 parts = line.split("|")
-                if len(parts) == 3 and parts[2].strip() == mod:
+                if len(parts) == 3 and parts[2].strip() == mod and int(parts[1]):
                     samples.append(int(parts[1]) / 1000)
         rows.append({"module": mod, "ms": samples})
     if "kairos" in mods:

@@ -23,7 +23,7 @@ import measure as M
 import report
 from clients import CLIENTS, formats
 
-SECTIONS = ("server", "cpu", "linear", "ttft", "import", "cold", "concurrency", "cancel")
+SECTIONS = ("server", "cpu", "bulk", "linear", "ttft", "import", "cold", "concurrency", "cancel")
 FULL = {
     "n": 20000,
     "reps": 5,
@@ -85,6 +85,17 @@ def cpu_section(port: int, names: list[str], z: dict[str, int]) -> list[dict[str
     return rows
 
 
+def bulk_section(names: list[str], z: dict[str, int]) -> list[dict[str, Any]]:
+    """The same streams as one Content-Length body (large reads): parsing cost alone."""
+    rows = []
+    with M.Server("length") as s:
+        for name in names:
+            for fmt in formats(name):
+                rows.append(_row(s.port, name, fmt, True, z["n"], z["reps"]))
+                report.progress(rows[-1])
+    return rows
+
+
 def linear_section(port: int, z: dict[str, int]) -> list[dict[str, Any]]:
     """Per-chunk cost at 10x the stream length (text, and one long tool call)."""
     rows = []
@@ -111,8 +122,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             res["server_cpu_us_per_chunk"] = (s.cpu() - cpu0) / max(served, 1) * 1e6
         if "linear" in sections and "kairos" in names:
             res["linear"] = linear_section(s.port, z)
+        report.note("bulk")
+        if "bulk" in sections and args.framing == "chunked":
+            res["bulk"] = bulk_section([n for n in names if n in ("floor", "httpx", "kairos")], z)
+        report.note("ttft")
         if "ttft" in sections and {"kairos", "httpx"} <= set(names):
             res["ttft"] = M.ttft_rows(s.port, z["ttft"])
+        report.note("import")
         if "import" in sections:
             mods = [
                 m
@@ -122,13 +138,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             res["import"] = M.import_rows(mods, z["imports"])
             res["kairos_modules"] = M.kairos_import_modules()
         cold = [n for n in names if n in M.COLD]
+        report.note("cold")
         if "cold" in sections:
             res["cold"] = M.cold_rows(s.port, cold, z["cold"])
+        report.note("concurrency")
         if "concurrency" in sections:
             conc = [n for n in cold if n != "anthropic-sdk"]
             res["concurrency"] = M.concurrency_rows(
                 s.port, conc, z["streams"], z["conc_n"], timeout=120
             )
+        report.note("cancel")
         if "cancel" in sections:
             res["cancel"] = M.cancel_rows(s.port, z["cancel"], names)
     res["elapsed"] = time.time() - res["started"]

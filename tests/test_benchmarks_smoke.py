@@ -26,13 +26,15 @@ def test_quick_benchmark_run_measures_every_row(tmp_path: Path) -> None:
     res = json.loads(raw.read_text())
 
     cpu = res["cpu"]
-    assert {(r["client"], r["fmt"], r["mode"]) for r in cpu} == {
+    expected = {
         (c, f, m)
         for c in ("floor", "httpx", "kairos")
         for f in ("openai", "anthropic", "gemini", "ollama")
         for m in ("sync", "async")
     }
-    for r in cpu + res["linear"]:
+    assert {(r["client"], r["fmt"], r["mode"]) for r in cpu} == expected
+    assert {(r["client"], r["fmt"]) for r in res["bulk"]} == {(c, f) for c, f, _ in expected}
+    for r in cpu + res["bulk"] + res["linear"]:
         assert r["ok"], r  # the stream's contents matched what the server sent
         assert len(r["us"]) == res["sizes"]["reps"] and all(x > 0 for x in r["us"]), r
     assert res["server"]["cps"] and all(x > 0 for x in res["server"]["cps"])
