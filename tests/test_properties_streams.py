@@ -290,7 +290,7 @@ BODY_EXAMPLES: dict[str, list[tuple[str, bytes]]] = {
             b"event: content_block_delta\ndata: "
             + (_ANT % ("content_block_delta", "[14]")).encode()
             + b"\n\n",
-        )
+        ),
     ],
 }
 
