@@ -28,8 +28,8 @@ run: $(STAMP_RUN)
 
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m ruff check src tests examples
-	$(BIN)/python -m ruff format --check src tests examples
+	$(BIN)/python -m ruff check src tests examples benchmarks
+	$(BIN)/python -m ruff format --check src tests examples benchmarks
 	$(BIN)/python -m mypy
 
 clean:
