@@ -54,12 +54,18 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
-from ..llm import ChatRequest, FinishReason, Message, Role, Tool, ToolCall, Usage
+from ..llm import ChatRequest, FinishReason, Message, Role, ToolCall, Usage
 from ._base import CodecConfig, error_text, non_json_message
+from ._gemini_request import (
+    GENERATED_ID_PREFIX,
+    declaration,
+    merge,
+    response_part,
+    tool_choice,
+)
 
 __all__ = ["GENERATED_ID_PREFIX", "GeminiCodec"]
 
-GENERATED_ID_PREFIX = "kcall_"
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # the sentinel of the docs cited above
 _SIGNATURES_KEPT = 4096
 _BLOCKED = "blockReason:"  # raw finish reason of a prompt blocked before any candidate
@@ -250,9 +256,9 @@ class GeminiCodec:
             body["systemInstruction"] = {"parts": system}
         body["contents"] = self._contents(req.messages, model)
         if req.tools:
-            body["tools"] = [{"functionDeclarations": [_declaration(t) for t in req.tools]}]
+            body["tools"] = [{"functionDeclarations": [declaration(t) for t in req.tools]}]
         if req.tool_choice is not None:
-            body["toolConfig"] = {"functionCallingConfig": _tool_choice(req.tool_choice)}
+            body["toolConfig"] = {"functionCallingConfig": tool_choice(req.tool_choice)}
         config: dict[str, Any] = {}
         for key, value in (
             ("temperature", req.temperature),
@@ -265,7 +271,7 @@ class GeminiCodec:
             config["stopSequences"] = list(req.stop)
         if config:
             body["generationConfig"] = config
-        _merge(body, req.extras)
+        merge(body, req.extras)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
         if self.config.api_key:
             headers["x-goog-api-key"] = self.config.api_key
@@ -282,7 +288,7 @@ class GeminiCodec:
             if m.role is Role.SYSTEM:
                 continue
             if m.role is Role.TOOL:
-                part = _response_part(m, names)
+                part = response_part(m, names)
                 if out and out[-1].get("_tools"):  # parallel results go in one user turn
                     out[-1]["parts"].append(part)
                 else:
@@ -404,87 +410,3 @@ def _retry_delay(details: list[dict[str, Any]]) -> float | None:
             if match:
                 return float(match.group(1))
     return None
-
-
-def _merge(body: dict[str, Any], extras: Mapping[str, Any]) -> None:
-    """Merge ``extras`` into the body: objects merge key by key (so ``generationConfig`` extras
-    such as ``thinkingConfig`` keep temperature...), ``tools`` lists are appended (a
-    ``googleSearch`` tool next to the function declarations), anything else replaces."""
-    for key, value in extras.items():
-        mine = body.get(key)
-        if isinstance(mine, dict) and isinstance(value, Mapping):
-            _merge(mine, value)
-        elif key == "tools" and isinstance(mine, list) and isinstance(value, list):
-            body[key] = mine + value
-        elif isinstance(value, Mapping):
-            body[key] = {}
-            _merge(body[key], value)  # a copy: later merges never write into the caller's map
-        else:
-            body[key] = value
-
-
-# keywords of the OpenAPI-subset ``Schema`` object that ``parameters`` takes (API reference,
-# "Schema"); a schema using any other JSON Schema keyword goes in ``parametersJsonSchema``
-_SCHEMA_KEYS = frozenset(
-    "type format title description nullable enum maxItems minItems properties required "  # noqa: SIM905
-    "minProperties maxProperties minLength maxLength pattern example anyOf propertyOrdering "
-    "default items minimum maximum".split()
-)
-
-
-def _openapi_subset(schema: Any) -> bool:
-    if not isinstance(schema, Mapping):
-        return False
-    if not set(schema) <= _SCHEMA_KEYS:
-        return False
-    props = schema.get("properties", {})
-    subs = [*props.values()] if isinstance(props, Mapping) else [None]
-    if "items" in schema:
-        subs.append(schema["items"])
-    any_of = schema.get("anyOf", [])
-    subs += any_of if isinstance(any_of, list) else [None]
-    return all(_openapi_subset(s) for s in subs)
-
-
-def _declaration(t: Tool) -> dict[str, Any]:
-    """``parameters`` when the schema fits the documented Schema subset; other JSON Schema
-    (``additionalProperties``, ``$defs``, ``const``...) in ``parametersJsonSchema``. A function
-    without parameters sends none (``parameters`` rejects an object with no properties)."""
-    out: dict[str, Any] = {"name": t.name}
-    if t.description:
-        out["description"] = t.description
-    schema = json.loads(json.dumps(t.parameters))
-    if schema.get("type") == "object" and not schema.get("properties"):
-        return out  # no parameters (or only additionalProperties / required: [])
-    out["parameters" if _openapi_subset(schema) else "parametersJsonSchema"] = schema
-    return out
-
-
-def _tool_choice(choice: str | Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(choice, str):
-        return dict(choice)  # a functionCallingConfig object, as given
-    mode = {"auto": "AUTO", "none": "NONE", "required": "ANY"}.get(choice)
-    if mode is not None:
-        return {"mode": mode}
-    return {"mode": "ANY", "allowedFunctionNames": [choice]}
-
-
-def _response_part(m: Message, names: dict[str, str]) -> dict[str, Any]:
-    """A tool result: JSON-object content is the response as is; other text is
-    ``{"output": text}`` (the key the API reference names for a function's output)."""
-    name = m.name or names.get(m.tool_call_id or "")
-    if not name:
-        raise ConfigurationError(
-            "a tool result for Gemini needs the function name: pass Message.tool(..., name=) "
-            "or keep the assistant message with the call in the history"
-        )
-    try:
-        value = json.loads(m.content)
-    except ValueError:
-        value = None
-    response: dict[str, Any] = {"name": name, "response": value}
-    if not isinstance(value, dict):
-        response["response"] = {"output": m.content}
-    if m.tool_call_id and not m.tool_call_id.startswith(GENERATED_ID_PREFIX):
-        response["id"] = m.tool_call_id
-    return {"functionResponse": response}
