@@ -156,12 +156,41 @@ async def aread_body(response: httpx.Response, limit: int, provider: str) -> byt
     return bytes(buf[:limit])
 
 
+def _raw_stream(response: httpx.Response, kind: type[Any]) -> Any:
+    """The response's byte stream when its body can be read as is: no content coding, not
+    read or closed yet. Reading it directly skips httpx's per-piece decoder, chunker and
+    context managers (``iter_raw`` does the same loop, with that bookkeeping on top)."""
+    if response.is_stream_consumed or response.is_closed or hasattr(response, "_content"):
+        return None
+    coding = response.headers.get("content-encoding")
+    if coding is not None and coding.strip().lower() not in ("", "identity"):
+        return None
+    stream = response.stream
+    return stream if isinstance(stream, kind) else None
+
+
+def _with_request(exc: httpx.HTTPError, response: httpx.Response) -> None:
+    # what httpx's own reader does: errors raised while reading name their request
+    if isinstance(exc, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):
+            exc.request = response.request
+
+
 def iter_body(response: httpx.Response, provider: str) -> Iterator[bytes]:
     try:
-        yield from response.iter_bytes()
+        stream = _raw_stream(response, httpx.SyncByteStream)
+        if stream is None:
+            yield from response.iter_bytes()
+            return
+        response.is_stream_consumed = True
+        for data in stream:
+            if data:
+                yield data
+        response.close()
     except httpx.ReadTimeout as exc:
         raise ReadTimedOut() from exc
     except httpx.HTTPError as exc:
+        _with_request(exc, response)
         raise _map(exc, provider, body_started=True) from exc
     except OSError as exc:  # a socket shut down by close() from another thread
         raise StreamInterrupted(f"connection closed ({exc})", provider=provider) from exc
@@ -169,11 +198,20 @@ def iter_body(response: httpx.Response, provider: str) -> Iterator[bytes]:
 
 async def aiter_body(response: httpx.Response, provider: str) -> AsyncIterator[bytes]:
     try:
-        async for data in response.aiter_bytes():
-            yield data
+        stream = _raw_stream(response, httpx.AsyncByteStream)
+        if stream is None:
+            async for data in response.aiter_bytes():
+                yield data
+            return
+        response.is_stream_consumed = True
+        async for data in stream:
+            if data:
+                yield data
+        await response.aclose()
     except httpx.ReadTimeout as exc:
         raise ReadTimedOut() from exc
     except httpx.HTTPError as exc:
+        _with_request(exc, response)
         raise _map(exc, provider, body_started=True) from exc
     except OSError as exc:
         raise StreamInterrupted(f"connection closed ({exc})", provider=provider) from exc
