@@ -60,6 +60,10 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        if chunk[-2:] == b"\n\n" and not (self._line or self._start or self._cr):
+            whole = self._whole(chunk)  # hot: servers send one event per read
+            if whole is not None:
+                return [whole]
         if self._start:
             chunk = self._strip_bom(chunk)
             if not chunk:
@@ -90,6 +94,28 @@ class SSEDecoder:
             line += rest
             self._check(len(line))
         return out
+
+    def _whole(self, chunk: bytes) -> ServerSentEvent | None:
+        """The event if ``chunk`` is exactly one (``[event: X]`` then one ``data: Y`` line and
+        a blank line) starting a new event; else None and nothing changed (the general path
+        then takes the chunk, with the same result)."""
+        if self._data or b"\r" in chunk:
+            return None
+        start, event = 0, self._event
+        if chunk[:7] == b"event: ":
+            start = chunk.find(b"\n") + 1
+            event = chunk[7 : start - 1].decode("utf-8", "replace")
+        end = len(chunk) - 2  # the data line's LF
+        if (
+            chunk[start : start + 6] != b"data: "
+            or chunk.find(b"\n", start, end) >= 0
+            or self._size + end - start > self._max + 5
+        ):
+            return None
+        self._event = ""
+        self._size = 0
+        data = chunk[start + 6 : end].decode("utf-8", "replace")
+        return ServerSentEvent(event or "message", data, self._id, self._retry)
 
     def flush(self) -> list[ServerSentEvent]:
         """End of body: drop an unterminated line, dispatch a pending event (see module doc)."""
