@@ -246,3 +246,57 @@ def test_property_any_split_same_events(body: bytes, cuts: list[int]) -> None:
             assert whole is not None and split == whole
         elif whole is not None and split is not None:
             assert split == whole
+
+
+# -- one event per read (the decoder's fast path) agrees with the line-by-line path ---------------
+_ONE_EVENT_READS = [
+    b"data: x\n\n",
+    b"data: x\r\n\r\n",
+    b"event: e\ndata: x\n\n",
+    b"event: e\r\ndata: x\r\n\r\n",
+    b"event: \ndata: \n\n",
+    b"event: e\rdata: x\r\n\r\n",  # CR alone ends the event line
+    b"event: e\r\ndata: x\n\n",  # mixed line ends
+    b"data: x\ry\n\n",
+    b"data: x\ndata: y\n\n",
+    b"data:x\n\n",
+    b"data: x\r\n\n",
+    b"event: e\n\n",
+    b"\n\n",
+    b"id: 7\ndata: x\n\n",
+    b": comment\n\n",
+    b"data: \xc3\xa9\xff\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("read", _ONE_EVENT_READS)
+def test_one_event_per_read_same_as_byte_at_a_time(read: bytes) -> None:
+    reads = [b"data: first\n\n", read, read, b"event: last\ndata: y\n\n"]
+    body = b"".join(reads)
+    assert decode(*reads) == decode(*[body[i : i + 1] for i in range(len(body))])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reads=st.lists(
+        st.tuples(st.lists(_ALPHABET, max_size=12).map(b"".join), st.sampled_from(_TOKENS[:3])),
+        max_size=6,
+    )
+)
+def test_property_reads_ending_in_blank_line_same_events(reads: list[tuple[bytes, bytes]]) -> None:
+    pieces = [b"data: " + text + nl + nl for text, nl in reads]
+    pieces += [b"event: " + text + nl + b"data: x" + nl + nl for text, nl in reads]
+    body = b"".join(pieces)
+    for limit in (None, 8):
+        try:
+            per_read = decode(*pieces, max_event_bytes=limit)
+        except kairos.KairosError:
+            per_read = None
+        try:
+            whole = decode(*[body[i : i + 1] for i in range(len(body))], max_event_bytes=limit)
+        except kairos.KairosError:
+            whole = None
+        if limit is None:  # a line still arriving counts against the limit: compare when both pass
+            assert per_read is not None and per_read == whole
+        elif per_read is not None and whole is not None:
+            assert per_read == whole

@@ -60,8 +60,11 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        if chunk[-2:] == b"\n\n" and not (self._line or self._start or self._cr):
-            whole = self._whole(chunk)  # hot: servers send one event per read
+        if not (self._line or self._start or self._cr or self._data):
+            # hot: servers send one event per read, with LF or CRLF line ends
+            tail = chunk[-2:]
+            sep = b"\n" if tail == b"\n\n" else b"\r\n" if chunk[-4:] == b"\r\n\r\n" else None
+            whole = self._whole(chunk, sep) if sep is not None else None
             if whole is not None:
                 return [whole]
         if self._start:
@@ -95,20 +98,23 @@ class SSEDecoder:
             self._check(len(line))
         return out
 
-    def _whole(self, chunk: bytes) -> ServerSentEvent | None:
-        """The event if ``chunk`` is exactly one (``[event: X]`` then one ``data: Y`` line and
-        a blank line) starting a new event; else None and nothing changed (the general path
-        then takes the chunk, with the same result)."""
-        if self._data or b"\r" in chunk:
-            return None
+    def _whole(self, chunk: bytes, sep: bytes) -> ServerSentEvent | None:
+        """The event if ``chunk`` is exactly one, each line ending in ``sep``: an optional
+        ``event: X`` line, one ``data: Y`` line and the blank line; else None and nothing
+        changed (the general path then takes the chunk, with the same result)."""
+        n = len(sep)
+        end = len(chunk) - 2 * n  # where the data line ends
         start, event = 0, self._event
         if chunk[:7] == b"event: ":
             start = chunk.find(b"\n") + 1
-            event = chunk[7 : start - 1].decode("utf-8", "replace")
-        end = len(chunk) - 2  # the data line's LF
+            stop = start - n
+            if chunk[stop:start] != sep or chunk.find(b"\r", 0, stop) >= 0:
+                return None
+            event = chunk[7:stop].decode("utf-8", "replace")
         if (
             chunk[start : start + 6] != b"data: "
             or chunk.find(b"\n", start, end) >= 0
+            or chunk.find(b"\r", start, end) >= 0
             or self._size + end - start > self._max + 5
         ):
             return None
