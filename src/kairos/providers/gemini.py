@@ -152,11 +152,15 @@ class _Parser:
     def chunk(self, obj: dict[str, Any]) -> Delta | None:
         if obj.get("error") is not None:
             return Delta(error=self._codec.inband_error(obj["error"]))
+        # the hot path (once per chunk): the type checks of _dict written inline
         candidates = obj.get("candidates")
-        cand = _dict(candidates[0]) if isinstance(candidates, list) and candidates else {}
-        parts = _dict(cand.get("content")).get("parts")
+        cand = candidates[0] if candidates.__class__ is list and candidates else None
+        if cand.__class__ is not dict:
+            cand = {}
+        body = cand.get("content")
+        parts = body.get("parts") if body.__class__ is dict else None
         part = parts[0] if parts.__class__ is list and len(parts) == 1 else None
-        tools: list[ToolDelta] = []
+        tools: list[ToolDelta] | None = None
         if part.__class__ is dict and "functionCall" not in part:  # hot: one text part
             text = part.get("text")
             content = text if text.__class__ is str else ""
@@ -166,7 +170,8 @@ class _Parser:
         else:
             content, reasoning, tools = self._parts(parts if isinstance(parts, list) else [], obj)
         finish = cand.get("finishReason")
-        finish = finish if isinstance(finish, str) and finish else None
+        if finish.__class__ is not str or not finish:
+            finish = None
         if finish is None and not cand:
             block = _dict(obj.get("promptFeedback")).get("blockReason")
             finish = f"{_BLOCKED}{block}" if isinstance(block, str) and block else None
@@ -179,18 +184,12 @@ class _Parser:
         model = obj.get("modelVersion")
         if not (content or reasoning or tools or finish or usage or model):
             return None
-        return Delta(
-            content=content,
-            reasoning=reasoning,
-            tools=tools or None,
-            usage=usage,
-            finish=finish,
-            model=model if isinstance(model, str) else None,
-            # the chunk with the finish reason and the final usage is the last one Gemini
-            # sends: end there, so a server keeping the socket open cannot stall a complete
-            # answer (and a repeated last chunk is ignored)
-            end=finish is not None and usage is not None,
-        )
+        # the chunk with the finish reason and the final usage is the last one Gemini sends:
+        # end there, so a server keeping the socket open cannot stall a complete answer (and
+        # a repeated last chunk is ignored)
+        end = finish is not None and usage is not None
+        model = model if model.__class__ is str else None
+        return Delta(content, reasoning, tools or None, usage, finish, model, None, end)
 
     def _parts(self, parts: list[Any], obj: dict[str, Any]) -> tuple[str, str, list[ToolDelta]]:
         content: list[str] = []
