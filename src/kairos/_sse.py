@@ -62,9 +62,12 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         if not (self._line or self._start or self._cr or self._data):
             # hot: servers send one event per read, with LF or CRLF line ends
-            tail = chunk[-2:]
-            sep = b"\n" if tail == b"\n\n" else b"\r\n" if chunk[-4:] == b"\r\n\r\n" else None
-            whole = self._whole(chunk, sep) if sep is not None else None
+            if chunk[-2:] == b"\n\n":
+                whole = self._whole(chunk, 1)
+            elif chunk[-4:] == b"\r\n\r\n":
+                whole = self._whole(chunk, 2)
+            else:
+                whole = None
             if whole is not None:
                 return [whole]
         if self._start:
@@ -98,17 +101,16 @@ class SSEDecoder:
             self._check(len(line))
         return out
 
-    def _whole(self, chunk: bytes, sep: bytes) -> ServerSentEvent | None:
-        """The event if ``chunk`` is exactly one, each line ending in ``sep``: an optional
-        ``event: X`` line, one ``data: Y`` line and the blank line; else None and nothing
-        changed (the general path then takes the chunk, with the same result)."""
-        n = len(sep)
+    def _whole(self, chunk: bytes, n: int) -> ServerSentEvent | None:
+        """The event if ``chunk`` is exactly one, each line ending in LF (``n`` 1) or CRLF
+        (``n`` 2): an optional ``event: X`` line, one ``data: Y`` line and the blank line; else
+        None and nothing changed (the general path then takes the chunk, same result)."""
         end = len(chunk) - 2 * n  # where the data line ends
         start, event = 0, self._event
         if chunk[:7] == b"event: ":
             start = chunk.find(b"\n") + 1
             stop = start - n
-            if chunk[stop:start] != sep or chunk.find(b"\r", 0, stop) >= 0:
+            if (n == 2 and chunk[stop] != 0x0D) or chunk.find(b"\r", 0, stop) >= 0:
                 return None
             event = chunk[7:stop].decode("utf-8", "replace")
         if (

@@ -128,12 +128,15 @@ class _Parser:
         content = delta.get("content")
         if content.__class__ is not str:
             content = ""
-        reasoning = delta.get("reasoning_content")
-        if reasoning.__class__ is not str or not reasoning:
-            reasoning = delta.get("reasoning")
-            if reasoning.__class__ is not str:
-                reasoning = ""
-        calls = delta.get("tool_calls")
+        reasoning: Any = ""
+        calls = None
+        if len(delta) > 1 or not content:  # anything besides a text piece
+            reasoning = delta.get("reasoning_content")
+            if reasoning.__class__ is not str or not reasoning:
+                reasoning = delta.get("reasoning")
+                if reasoning.__class__ is not str:
+                    reasoning = ""
+            calls = delta.get("tool_calls")
         model = obj.get("model")
         return Delta(
             content,

@@ -139,7 +139,16 @@ class _Parser:
         obj = loads(data, self._codec.provider)
         if not isinstance(obj, dict):
             raise ProtocolError(f"expected a JSON object in the stream, got {type(obj).__name__}")
-        kind = obj.get("type") if isinstance(obj.get("type"), str) else event
+        kind = obj.get("type")
+        if kind.__class__ is not str:
+            kind = event
+        if kind == "content_block_delta" and event != "error":  # hot: one text piece
+            delta = obj.get("delta")
+            if delta.__class__ is dict and delta.get("type") == "text_delta":
+                text = delta.get("text")
+                if text.__class__ is str:
+                    return Delta(text) if text else None
+            return self._block_delta(obj)
         if kind == "error" or event == "error":
             return Delta(error=self._codec.inband_error(obj))
         if kind == "content_block_delta":
