@@ -85,24 +85,30 @@ class _Parser:
             raise ProtocolError(f"expected a JSON object in the stream, got {type(obj).__name__}")
         if "error" in obj and obj["error"] is not None:
             return Delta(error=self._codec.inband_error(obj["error"]))
-        message = _dict(obj.get("message"))
+        # the hot path (once per line): the type checks written inline, positional Delta
+        message = obj.get("message")
+        if message.__class__ is not dict:
+            message = {}
         content = message.get("content") or obj.get("response") or ""
         reasoning = message.get("thinking") or obj.get("thinking") or ""
-        tools = self._tools(message.get("tool_calls"), obj)
+        raw_calls = message.get("tool_calls")
+        tools = self._tools(raw_calls, obj) if raw_calls else None
         done = obj.get("done") is True
-        reason = obj.get("done_reason")  # any JSON value: only a string is a reason
         if done:
             self.complete = True
         if not (content or reasoning or tools or done):
             return None
+        reason = obj.get("done_reason")  # any JSON value: only a string is a reason
+        model = obj.get("model")
         return Delta(
-            content=content if isinstance(content, str) else "",
-            reasoning=reasoning if isinstance(reasoning, str) else "",
-            tools=tools,
-            usage=_usage(obj) if done else None,
-            finish=reason if done and isinstance(reason, str) else None,
-            model=obj.get("model") if isinstance(obj.get("model"), str) else None,
-            end=done,
+            content if content.__class__ is str else "",
+            reasoning if reasoning.__class__ is str else "",
+            tools,
+            _usage(obj) if done else None,
+            reason if done and reason.__class__ is str else None,
+            model if model.__class__ is str else None,
+            None,
+            done,
         )
 
     def _tools(self, raw: Any, obj: dict[str, Any]) -> list[ToolDelta] | None:
