@@ -75,6 +75,7 @@ class StreamCore:
         self.decoder: SSEDecoder | NDJSONDecoder = (
             SSEDecoder(max_event_bytes) if self.sse else NDJSONDecoder(max_event_bytes)
         )
+        self.one = self.decoder.one  # (event, data) of a read holding exactly one event
         self.acc = Accumulator()
         self.timeouts = timeouts
         self.clock = clock
@@ -89,6 +90,9 @@ class StreamCore:
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, data: bytes) -> list[StreamChunk]:
         try:
+            one = self.one(data)
+            if one is not None:  # hot: one whole event per read
+                return self._one(*one)
             events = self.decoder.feed(data)
         except KairosError as err:
             return [self.fail(err)]
@@ -156,6 +160,28 @@ class StreamCore:
             if d.end:
                 out.append(self.finish())
                 return out
+        return out
+
+    def _one(self, event: str, data: str | bytes) -> list[StreamChunk]:
+        """``_events`` for a read holding exactly one event, without the loop."""
+        try:
+            d = self.parser.parse(event, data)
+        except KairosError as err:
+            return [self.fail(err)]
+        if d is None:
+            return []
+        now = self.last_event_at = self.clock()
+        if d.error is not None:
+            return [self.fail(d.error)]
+        chunk = self.acc.add(d)
+        out = []
+        if chunk is not None:
+            if self.first_chunk_at is None:
+                self.first_chunk_at = now
+            self.visible += 1
+            out.append(chunk)
+        if d.end:
+            out.append(self.finish())
         return out
 
     def _visible(self, chunk: StreamChunk, out: list[StreamChunk]) -> None:

@@ -18,6 +18,14 @@ class NDJSONDecoder:
         self._max = max_line_bytes
         self._line = bytearray()
 
+    def one(self, chunk: bytes) -> tuple[str, bytes] | None:
+        """``("", line)`` if ``chunk`` is exactly one whole non-blank line and nothing is
+        pending (servers send one line per read); else None and nothing changed."""
+        if self._line or chunk[-1:] != b"\n" or chunk.count(b"\n") != 1 or len(chunk) > self._max:
+            return None
+        one = chunk[:-1].rstrip(b"\r")
+        return ("", one) if one and not one.isspace() else None
+
     def feed(self, chunk: bytes) -> list[bytes]:
         line = self._line
         if b"\n" not in chunk:

@@ -60,16 +60,9 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        if not (self._line or self._start or self._cr or self._data):
-            # hot: servers send one event per read, with LF or CRLF line ends
-            if chunk[-2:] == b"\n\n":
-                whole = self._whole(chunk, 1)
-            elif chunk[-4:] == b"\r\n\r\n":
-                whole = self._whole(chunk, 2)
-            else:
-                whole = None
-            if whole is not None:
-                return [whole]
+        one = self.one(chunk)
+        if one is not None:
+            return [ServerSentEvent(one[0], one[1], self._id, self._retry)]
         if self._start:
             chunk = self._strip_bom(chunk)
             if not chunk:
@@ -101,10 +94,19 @@ class SSEDecoder:
             self._check(len(line))
         return out
 
-    def _whole(self, chunk: bytes, n: int) -> ServerSentEvent | None:
-        """The event if ``chunk`` is exactly one, each line ending in LF (``n`` 1) or CRLF
-        (``n`` 2): an optional ``event: X`` line, one ``data: Y`` line and the blank line; else
-        None and nothing changed (the general path then takes the chunk, same result)."""
+    def one(self, chunk: bytes) -> tuple[str, str] | None:
+        """``(event, data)`` if ``chunk`` is exactly one whole event and nothing is pending
+        (the way servers send them): an optional ``event: X`` line, one ``data: Y`` line and
+        the blank line, all ending in LF or all in CRLF. Else None and nothing changed (then
+        ``feed`` takes the chunk, with the same result)."""
+        if self._line or self._start or self._cr or self._data:
+            return None
+        if chunk[-2:] == b"\n\n":
+            n = 1
+        elif chunk[-4:] == b"\r\n\r\n":
+            n = 2
+        else:
+            return None
         end = len(chunk) - 2 * n  # where the data line ends
         start, event = 0, self._event
         if chunk[:7] == b"event: ":
@@ -122,8 +124,7 @@ class SSEDecoder:
             return None
         self._event = ""
         self._size = 0
-        data = chunk[start + 6 : end].decode("utf-8", "replace")
-        return ServerSentEvent(event or "message", data, self._id, self._retry)
+        return event or "message", chunk[start + 6 : end].decode("utf-8", "replace")
 
     def flush(self) -> list[ServerSentEvent]:
         """End of body: drop an unterminated line, dispatch a pending event (see module doc)."""
