@@ -24,7 +24,9 @@ def _sse(*texts: str, done: bool = True) -> bytes:
     return out
 
 
-def run(name: str, reply: Reply) -> tuple[subprocess.CompletedProcess[str], LoopbackServer]:
+def run(
+    name: str, reply: Reply, *, await_hangup: bool = False
+) -> tuple[subprocess.CompletedProcess[str], LoopbackServer]:
     with LoopbackServer([reply]) as server:
         env = {**os.environ, "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": server.url + "/v1"}
         r = subprocess.run(
@@ -34,6 +36,8 @@ def run(name: str, reply: Reply) -> tuple[subprocess.CompletedProcess[str], Loop
             timeout=30,
             env=env,
         )
+        if await_hangup:  # the server notices the hang-up on its next write: give it that long
+            server.disconnected.wait(5.0)
     return r, server
 
 
@@ -71,7 +75,7 @@ def test_errors_reports_rate_limit_before_output() -> None:
 
 def test_cancel_breaks_and_closes_the_connection() -> None:
     piece = b'data: {"choices":[{"index":0,"delta":{"content":"uno stop "}}]}\n\n'
-    r, server = run("cancel.py", Reply(pieces=endless(piece, 0.01, limit=10)))
+    r, server = run("cancel.py", Reply(pieces=endless(piece, 0.01, limit=10)), await_hangup=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "uno stop"
     assert server.disconnects == 1
