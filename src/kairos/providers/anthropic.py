@@ -26,7 +26,6 @@ from ..errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
-    ConfigurationError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
@@ -34,7 +33,8 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
-from ..llm import ChatRequest, FinishReason, Message, Role, Usage
+from ..llm import ChatRequest, FinishReason, Usage
+from ._anthropic_request import request_body
 from ._base import CodecConfig, error_text, json_object, non_json_message
 
 __all__ = ["AnthropicCodec"]
@@ -259,25 +259,8 @@ class AnthropicCodec:
 
     # -- requests --------------------------------------------------------------------------
     def build_request(self, req: ChatRequest) -> HTTPRequest:
-        system = [m.content for m in req.messages if m.role is Role.SYSTEM and m.content]
-        body: dict[str, Any] = {
-            "model": req.model or self.config.default_model,
-            "max_tokens": req.max_tokens if req.max_tokens is not None else self.default_max_tokens,
-        }
-        if system:
-            body["system"] = (
-                system[0] if len(system) == 1 else [{"type": "text", "text": s} for s in system]
-            )
-        body["messages"] = _messages(req.messages)
-        if req.tools:
-            body["tools"] = [_tool(t.name, t.description, t.parameters) for t in req.tools]
-        if req.tool_choice is not None:
-            body["tool_choice"] = _tool_choice(req.tool_choice)
-        for key, value in (("temperature", req.temperature), ("top_p", req.top_p)):
-            if value is not None:
-                body[key] = value
-        if req.stop:
-            body["stop_sequences"] = list(req.stop)
+        max_tokens = req.max_tokens if req.max_tokens is not None else self.default_max_tokens
+        body = request_body(req, req.model or self.config.default_model, max_tokens)
         body["stream"] = True
         body.update(req.extras)
         headers = {
@@ -368,73 +351,3 @@ class AnthropicCodec:
                 self.provider, status, message, headers=headers, request_id_header=_REQUEST_ID
             )
         return self.inband_error(obj, status, headers)
-
-
-# -- request helpers ---------------------------------------------------------------------------
-def _tool(name: str, description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name}
-    if description:
-        out["description"] = description
-    out["input_schema"] = dict(schema)
-    return out
-
-
-def _tool_choice(choice: str | Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(choice, str):
-        return dict(choice)
-    if choice in ("auto", "none", "any"):
-        return {"type": choice}
-    if choice == "required":
-        return {"type": "any"}
-    return {"type": "tool", "name": choice}
-
-
-def _tool_input(call_name: str, arguments: str) -> Any:
-    try:
-        value = json.loads(arguments or "{}")
-    except ValueError as exc:
-        raise ConfigurationError(
-            f"tool call {call_name!r} has arguments that are not valid JSON"
-        ) from exc
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"tool call {call_name!r} arguments are not a JSON object")
-    return value
-
-
-def _blocks(m: Message) -> list[dict[str, Any]]:
-    if m.role is Role.TOOL:
-        result = {"type": "tool_result", "tool_use_id": m.tool_call_id or "", "content": m.content}
-        return [result]
-    out: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
-    for c in m.tool_calls if m.role is Role.ASSISTANT else ():
-        out.append(
-            {
-                "type": "tool_use",
-                "id": c.id,
-                "name": c.name,
-                "input": _tool_input(c.name, c.arguments),
-            }
-        )
-    return out
-
-
-def _messages(messages: Any) -> list[dict[str, Any]]:
-    """User / assistant turns. Tool results go in user turns; consecutive messages of one role
-    (several tool results, or tool results then user text) merge into one turn."""
-    turns: list[tuple[str, list[dict[str, Any]]]] = []
-    for m in messages:
-        if m.role is Role.SYSTEM:
-            continue
-        role = "assistant" if m.role is Role.ASSISTANT else "user"
-        blocks = _blocks(m)
-        if turns and turns[-1][0] == role:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((role, blocks))
-    out = []
-    for role, blocks in turns:
-        if len(blocks) == 1 and blocks[0]["type"] == "text":
-            out.append({"role": role, "content": blocks[0]["text"]})
-        else:
-            out.append({"role": role, "content": blocks or ""})
-    return out
