@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -22,20 +20,12 @@ import httpx
 from . import _http
 from ._codec import HTTPRequest, WireCodec
 from ._core import StreamCore, scrub
-from ._http import ReadTimedOut, Timeouts
-from ._retry import RetryPolicy
+from ._http import ReadTimedOut
+from ._state import State, StreamOptions, is_json
 from .errors import Cancelled, KairosError
 from .llm import ChatResponse, StreamChunk
 
 __all__ = ["AsyncStream", "Stream", "StreamOptions"]
-
-
-@dataclass(frozen=True, slots=True)
-class StreamOptions:
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    max_event_bytes: int = 32 * 1024 * 1024
-    max_error_body: int = 64 * 1024
 
 
 async def _sleep(seconds: float) -> None:
@@ -44,88 +34,13 @@ async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def _is_json(response: httpx.Response) -> bool:
-    """Whether a successful answer to a stream request is one complete ``application/json``
-    body (a server or proxy that ignored ``stream: true``). Such a body is read whole (up to
-    ``max_event_bytes``) and parsed by the codec's ``parse_body`` as the full answer, on every
-    wire; a JSON body that is no answer ends the stream with a typed error (``ProtocolError``,
-    an ``IncompleteStreamError`` without a finish reason, or the API error it holds), never
-    with an empty success."""
-    ctype: str = response.headers.get("content-type", "")
-    return ctype.startswith("application/json")
-
-
-class _State:
-    """What the generator and ``close()`` share; it never points back at the ``Stream``."""
-
-    def __init__(self, codec: WireCodec, request: HTTPRequest, opts: StreamOptions) -> None:
-        self.codec = codec
-        self.request = request
-        self.opts = opts
-        self.started = time.monotonic()
-        self.response: httpx.Response | None = None
-        self.core: StreamCore | None = None
-        self.cancelled = False
-        self.fallback_used = False
-        self.fell_back = False
-        self.lock = threading.Lock()
-
-    def new_core(self, response: httpx.Response) -> StreamCore:
-        o = self.opts
-        self.response = response
-        self.core = StreamCore(
-            self.codec, o.timeouts, self.started, o.max_event_bytes, secrets=self.request.secrets
-        )
-        _http.install_read_clock(response, self.core.time_left)
-        return self.core
-
-    def on_error(self, err: KairosError, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None to give up (and raise ``err``). A codec's
-        one-time fallback request (``fallback_request``) is tried first and sets ``fell_back``;
-        it does not count as a retry."""
-        scrub(err, self.request.secrets)
-        self.fell_back = False
-        if not self.fallback_used:
-            retry_with = getattr(self.codec, "fallback_request", None)
-            alt = retry_with(self.request, err) if retry_with else None
-            if alt is not None:
-                self.request = alt
-                self.fallback_used = self.fell_back = True
-                return 0.0
-        if self.cancelled or not self.opts.retry.should_retry(err, attempt):
-            return None
-        wait = self.opts.retry.delay(err, attempt)
-        total = self.opts.timeouts.total
-        if total is not None and time.monotonic() + wait > self.started + total:
-            return None
-        return wait
-
-    def abort(self) -> None:
-        """Mark the stream cancelled and shut its socket so a blocked read returns."""
-        with self.lock:
-            if self.core is None or not self.core.done:
-                self.cancelled = True
-            response = self.response
-            if response is not None and not response.is_closed:
-                _http.abort(response)
-
-    def close_response(self) -> None:
-        with self.lock:
-            if self.response is not None:
-                _http.close(self.response)
-
-    def retry_in_band(self, core: StreamCore) -> bool:
-        """An in-band error before the first chunk may be retried like an HTTP error."""
-        return core.error is not None and core.visible == 0 and core.error.retryable
-
-
 class Stream:
     """A sync stream of :class:`StreamChunk`. Use it in a ``with`` block, or call ``close()``."""
 
     def __init__(
         self, client: httpx.Client, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
     ) -> None:
-        self._state = _State(codec, request, opts)
+        self._state = State(codec, request, opts)
         self._client = client
         # the generator must not hold ``self`` (a cycle would delay closing a dropped stream)
         reopen = functools.partial(self._open, client, self._state)
@@ -133,7 +48,7 @@ class Stream:
         self._it = _run(self._state, reopen)
 
     @staticmethod
-    def _open(client: httpx.Client, st: _State, attempt: int) -> StreamCore:
+    def _open(client: httpx.Client, st: State, attempt: int) -> StreamCore:
         while True:
             try:
                 response = _http.send(client, st.request, st.opts.timeouts, st.codec.provider)
@@ -190,7 +105,7 @@ class Stream:
                 yield chunk.content
 
 
-def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChunk, None, None]:
+def _run(st: State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChunk, None, None]:
     core = st.core
     assert core is not None and st.response is not None
     attempt = 0
@@ -213,11 +128,11 @@ def _run(st: _State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChu
         st.close_response()
 
 
-def _pump(st: _State, core: StreamCore) -> Generator[StreamChunk, None, StreamChunk]:
+def _pump(st: State, core: StreamCore) -> Generator[StreamChunk, None, StreamChunk]:
     """Yield the visible chunks of one attempt; return its final chunk (not yielded)."""
     response = st.response
     assert response is not None
-    if _is_json(response):
+    if is_json(response):
         body = _http.read_body(response, st.opts.max_event_bytes, core.provider)
         chunks = core.feed_body(body)
         yield from chunks[:-1]
@@ -264,12 +179,12 @@ class AsyncStream:
     def __init__(
         self, client: httpx.AsyncClient, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
     ) -> None:
-        self._state = _State(codec, request, opts)
+        self._state = State(codec, request, opts)
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
 
     @staticmethod
-    async def _open(client: httpx.AsyncClient, st: _State, attempt: int) -> StreamCore:
+    async def _open(client: httpx.AsyncClient, st: State, attempt: int) -> StreamCore:
         while True:
             try:
                 response = await _http.asend(
@@ -345,7 +260,7 @@ class AsyncStream:
                 yield chunk.content
 
 
-async def _arun(st: _State, reopen: Callable[[int], Any]) -> AsyncIterator[StreamChunk]:
+async def _arun(st: State, reopen: Callable[[int], Any]) -> AsyncIterator[StreamChunk]:
     core = st.core
     assert core is not None
     attempt = 0
@@ -377,11 +292,11 @@ async def _arun(st: _State, reopen: Callable[[int], Any]) -> AsyncIterator[Strea
             await _http.aclose(st.response)
 
 
-async def _apump(st: _State, core: StreamCore) -> AsyncIterator[StreamChunk]:
+async def _apump(st: State, core: StreamCore) -> AsyncIterator[StreamChunk]:
     """Yield the chunks of one attempt, the final one last."""
     response = st.response
     assert response is not None
-    if _is_json(response):
+    if is_json(response):
         body = await _http.aread_body(response, st.opts.max_event_bytes, core.provider)
         for chunk in core.feed_body(body):
             yield chunk
