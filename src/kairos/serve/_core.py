@@ -6,22 +6,8 @@ that many seconds"). It never touches a socket or a clock; the Starlette app
 (``kairos.serve._app``) and the embedded offline demo's stdlib host
 (``kairos.providers._offline``) only move its pieces onto the wire.
 
-Routes (each provider's real paths, so official SDKs work with only a base URL change):
-
-==========================================================  =========  ======================
-``POST /v1/chat/completions``                               openai     SSE if ``"stream"``
-``POST /compatible-mode/v1/chat/completions`` (DashScope)   openai     SSE if ``"stream"``
-``POST /v1/messages``                                       anthropic  SSE if ``"stream"``
-``POST /v1beta/models/{model}:streamGenerateContent``       gemini     SSE with ``alt=sse``
-``POST /v1beta/models/{model}:generateContent``             gemini     JSON
-``POST /api/chat``                                          ollama     NDJSON unless
-                                                                       ``"stream": false``
-``GET /api/tags``, ``GET /api/version``, ``GET /``          ollama     (so probes succeed)
-==========================================================  =========  ======================
-
-The OpenAI route also answers at ``/chat/completions`` (a base URL without ``/v1``), the Gemini
-routes under ``/v1`` and ``/v1alpha`` as well. Anything else is a 404 in the error shape of the
-provider the path looks like.
+Which paths each wire answers, and what its request bodies look like, are data rows in
+:mod:`kairos.serve._wires`; this module names no provider.
 
 Choosing the entry: an entry with ``match`` answers every request whose last user message
 contains it (case-insensitive; first match wins; not consumed). Other requests take the ordered
@@ -40,15 +26,13 @@ from typing import Any
 
 from ._script import Entry, Script
 from ._shapes import error_body
+from ._wires import DEFAULT_WIRE, NDJSON_TYPE, SSE_TYPE, WIRES, Route, WireFacts, probe, route
 
 __all__ = ["Answer", "Emulator", "Seen", "error_body", "route", "split_recorded"]
 
 Piece = bytes | float
 DEFAULT_MODEL = "kairos-emulator"
-_SSE = "text/event-stream; charset=utf-8"
-_NDJSON = "application/x-ndjson"
 _JSON = "application/json"
-_GEMINI = re.compile(r"^/(v1beta|v1|v1alpha)/(models|tunedModels)/([^/:]+):(\w+)$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +50,7 @@ class Seen:
     prompt: str = ""  # the last user message's text
     prompt_tokens: int | None = None  # a rough count over every message's text
     include_usage: bool = True  # Chat Completions: stream_options.include_usage
+    json_array: bool = False  # a streaming path answered without SSE (a JSON array of answers)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -81,46 +66,6 @@ class Answer:
     @property
     def body(self) -> bytes:
         return b"".join(p for p in self.pieces if isinstance(p, bytes))
-
-
-@dataclass(frozen=True)
-class Route:
-    wire: str  # "openai" | "anthropic" | "gemini" | "ollama"
-    kind: str  # "chat" | "tags" | "version" | "root" | "unknown"
-    model: str = ""  # from the path (Gemini)
-    stream: bool | None = None  # from the path (Gemini); None: from the body
-
-
-def route(method: str, path: str, query: str) -> Route:
-    """Which provider and endpoint a request is for (``kind="unknown"`` for a 404)."""
-    path = "/" + path.strip("/")
-    post = method == "POST"
-    if path in ("/v1/chat/completions", "/chat/completions") and post:
-        return Route("openai", "chat")
-    if path == "/compatible-mode/v1/chat/completions" and post:
-        return Route("openai", "chat")
-    if path == "/v1/messages" and post:
-        return Route("anthropic", "chat")
-    if path == "/api/chat" and post:
-        return Route("ollama", "chat")
-    if method in ("GET", "HEAD") and path in ("/api/tags", "/api/version", "/"):
-        return Route("ollama", {"/api/tags": "tags", "/api/version": "version"}.get(path, "root"))
-    m = _GEMINI.match(path)
-    if m and post and m.group(4) in ("streamGenerateContent", "generateContent"):
-        sse = m.group(4) == "streamGenerateContent" and "alt=sse" in query.split("&")
-        return Route("gemini", "chat", m.group(3), sse)
-    return Route(_looks_like(path), "unknown")
-
-
-def _looks_like(path: str) -> str:
-    """The provider an unknown path most looks like (for the shape of its 404)."""
-    if "/v1beta" in path or "/v1alpha" in path or ":" in path.rsplit("/", 1)[-1]:
-        return "gemini"
-    if path.startswith("/api/") or path.endswith(("/api/chat", "/api/generate")):
-        return "ollama"
-    if path.endswith(("/v1/messages", "/v1/complete")) or "/v1/messages/" in path:
-        return "anthropic"
-    return "openai"
 
 
 def split_recorded(body: bytes, size: int | None = None) -> list[bytes]:
@@ -147,25 +92,25 @@ def _estimate(text: str) -> int:
     return max(1, estimate_tokens(text))
 
 
-def all_text(wire: str, body: Any) -> str:
+def all_text(facts: WireFacts, body: Any) -> str:
     """Every message's text (and the system prompt), for a rough prompt token count."""
     if not isinstance(body, dict):
         return ""
-    items = body.get("contents") if wire == "gemini" else body.get("messages")
+    items = body.get(facts.messages_key)
     texts = [_text(body.get("system"))]
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):
-            texts.append(_text(item.get("parts") if wire == "gemini" else item.get("content")))
+            texts.append(_text(item.get(facts.content_key)))
     return " ".join(texts)
 
 
-def last_user_text(wire: str, body: Any) -> str:
+def last_user_text(facts: WireFacts, body: Any) -> str:
     if not isinstance(body, dict):
         return ""
-    items = body.get("contents") if wire == "gemini" else body.get("messages")
+    items = body.get(facts.messages_key)
     for item in reversed(items if isinstance(items, list) else []):
         if isinstance(item, dict) and item.get("role", "user") == "user":
-            return _text(item.get("parts") if wire == "gemini" else item.get("content"))
+            return _text(item.get(facts.content_key))
     return ""
 
 
@@ -208,7 +153,8 @@ class Emulator:
             msg = f"kairos serve: no route for {method} {path}"
             return self._error(r.wire, 404, msg)
         if r.kind != "chat":
-            return _probe(r.kind)
+            status, ctype, probe_body = probe(r.kind, DEFAULT_MODEL)
+            return Answer(status, {"content-type": ctype}, [probe_body])
         try:
             data = json.loads(body or b"{}")
         except (ValueError, RecursionError):
@@ -234,18 +180,31 @@ class Emulator:
         body: bytes,
         data: dict[str, Any],
     ) -> Seen:
+        facts = WIRES[r.wire]
         if r.stream is not None:
             stream = r.stream
         else:
-            stream = data.get("stream", r.wire == "ollama") is True
+            stream = data.get("stream", facts.stream_default) is True
         model = r.model or str(data.get("model") or "") or DEFAULT_MODEL
         lowered = {k.lower(): v for k, v in headers.items()}
-        prompt = last_user_text(r.wire, data)
-        tokens = _estimate(all_text(r.wire, data))
+        prompt = last_user_text(facts, data)
+        tokens = _estimate(all_text(facts, data))
         options = data.get("stream_options")
-        usage = r.wire != "openai" or (isinstance(options, dict) and options.get("include_usage"))
+        opted = isinstance(options, dict) and options.get("include_usage")
+        usage = not facts.usage_opt_in or opted
         return Seen(
-            method, path, query, lowered, body, r.wire, model, stream, prompt, tokens, bool(usage)
+            method,
+            path,
+            query,
+            lowered,
+            body,
+            r.wire,
+            model,
+            stream,
+            prompt,
+            tokens,
+            bool(usage),
+            r.json_array,
         )
 
     def _choose(self, seen: Seen) -> Entry | None:
@@ -268,22 +227,6 @@ class Emulator:
         return Answer(status, {"content-type": _JSON}, [error_body(wire, status, message)])
 
 
-def _probe(kind: str) -> Answer:
-    if kind == "root":
-        return Answer(200, {"content-type": "text/plain; charset=utf-8"}, [b"Ollama is running"])
-    if kind == "version":
-        return Answer(200, {"content-type": _JSON}, [b'{"version":"0.0.0"}'])
-    model = {
-        "name": DEFAULT_MODEL,
-        "model": DEFAULT_MODEL,
-        "modified_at": "1970-01-01T00:00:00Z",
-        "size": 0,
-        "digest": "0" * 64,
-        "details": {"format": "kairos-serve", "family": "emulator"},
-    }
-    return Answer(200, {"content-type": _JSON}, [json.dumps({"models": [model]}).encode()])
-
-
 def _http_error(entry: Entry, wire: str, headers: dict[str, str]) -> Answer:
     if entry.retry_after is not None:
         headers["retry-after"] = f"{entry.retry_after:g}"
@@ -294,7 +237,7 @@ def _http_error(entry: Entry, wire: str, headers: dict[str, str]) -> Answer:
 
 def _recorded(entry: Entry, recorded: bytes, headers: dict[str, str]) -> Answer:
     ndjson = recorded.lstrip().startswith(b"{")
-    ctype = entry.content_type or (_NDJSON if ndjson else _SSE)
+    ctype = entry.content_type or (NDJSON_TYPE if ndjson else SSE_TYPE)
     pieces = _paced(list(split_recorded(recorded, entry.split)), entry)
     return Answer(entry.status, {"content-type": ctype, **headers}, pieces, stream=True)
 
@@ -302,9 +245,9 @@ def _recorded(entry: Entry, recorded: bytes, headers: dict[str, str]) -> Answer:
 def _rendered(entry: Entry, seen: Seen, headers: dict[str, str]) -> Answer:
     from ..testing import error_status, render_body, render_stream
 
-    wire = seen.wire or "openai"
+    wire = seen.wire or DEFAULT_WIRE
     if seen.stream:
-        ctype = _NDJSON if wire == "ollama" else _SSE
+        ctype = WIRES[wire].stream_type
         rendered: list[Piece] = list(
             render_stream(
                 entry.reply,
@@ -320,8 +263,8 @@ def _rendered(entry: Entry, seen: Seen, headers: dict[str, str]) -> Answer:
     fail = entry.reply.failure
     status = entry.status if fail is None else error_status(fail.kind, wire)
     pieces = _paced([body], entry)
-    if wire == "gemini" and seen.path.endswith(":streamGenerateContent") and fail is None:
-        pieces = [b"[", *pieces, b"]"]  # without alt=sse: a JSON array of responses
+    if seen.json_array and fail is None:
+        pieces = [b"[", *pieces, b"]"]  # a streaming path asked without SSE: a JSON array
     return Answer(status, {"content-type": _JSON, **headers}, pieces)
 
 
@@ -329,7 +272,7 @@ def answer(entry: Entry, seen: Seen, number: int = 1) -> Answer:
     """The answer one script entry gives to request number ``number``."""
     headers = {"x-request-id": f"req_kairos_{number:06d}", **entry.headers}
     if entry.status >= 400:
-        return _http_error(entry, seen.wire or "openai", headers)
+        return _http_error(entry, seen.wire or DEFAULT_WIRE, headers)
     if entry.recorded is not None:
         return _recorded(entry, entry.recorded, headers)
     return _rendered(entry, seen, headers)
