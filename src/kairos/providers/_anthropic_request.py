@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..llm import ChatRequest, Message, Role
+from ._base import present
 
 __all__ = ["request_body"]
 
@@ -32,9 +33,7 @@ def request_body(req: ChatRequest, model: str, max_tokens: int) -> dict[str, Any
         body["tools"] = [_tool(t.name, t.description, t.parameters) for t in req.tools]
     if req.tool_choice is not None:
         body["tool_choice"] = _tool_choice(req.tool_choice)
-    for key, value in (("temperature", req.temperature), ("top_p", req.top_p)):
-        if value is not None:
-            body[key] = value
+    body.update(present(("temperature", req.temperature), ("top_p", req.top_p)))
     if req.stop:
         body["stop_sequences"] = list(req.stop)
     return body

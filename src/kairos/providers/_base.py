@@ -8,7 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CodecConfig", "error_text", "json_object", "non_json_message"]
+from .._codec import api_error
+from ..errors import APIStatusError
+
+__all__ = [
+    "CodecConfig",
+    "error_text",
+    "json_object",
+    "non_json_error",
+    "non_json_message",
+    "present",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +54,19 @@ def non_json_message(status: int, headers: Mapping[str, str], body: bytes) -> st
     text = " ".join(_TAGS.sub(" ", body[:2000].decode("utf-8", "replace")).split())
     snippet = f": {text[:160]}" if text else ""
     return f"HTTP {status} with a non-JSON {ctype} body{snippet}"
+
+
+def non_json_error(
+    provider: str, status: int, headers: Mapping[str, str], body: bytes, **kw: Any
+) -> APIStatusError:
+    """The typed error for an HTTP error whose body is not a JSON object."""
+    message = non_json_message(status, headers, body)
+    return api_error(provider, status, message, headers=headers, **kw)
+
+
+def present(*pairs: tuple[str, Any]) -> dict[str, Any]:
+    """The pairs whose value is not ``None``, as a dict (optional request fields)."""
+    return {key: value for key, value in pairs if value is not None}
 
 
 def error_text(value: Any, depth: int = 0) -> str:

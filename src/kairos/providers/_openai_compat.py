@@ -28,7 +28,7 @@ from ..errors import (
     ServerError,
 )
 from ..llm import ChatRequest, FinishReason, Message, Role, Usage
-from ._base import CodecConfig, error_text, json_object, non_json_message
+from ._base import CodecConfig, error_text, json_object, non_json_error
 
 __all__ = ["OpenAICompatCodec"]
 
@@ -250,9 +250,7 @@ class OpenAICompatCodec:
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         obj = json_object(body)
         if obj is None:
-            return api_error(
-                self.provider, status, non_json_message(status, headers, body), headers=headers
-            )
+            return non_json_error(self.provider, status, headers, body)
         info = obj.get("error", obj)
         info = info if isinstance(info, dict) else {"message": info}
         code = info.get("code") if isinstance(info.get("code"), str) else None

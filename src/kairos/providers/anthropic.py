@@ -35,7 +35,7 @@ from ..errors import (
 )
 from ..llm import ChatRequest, FinishReason, Usage
 from ._anthropic_request import request_body
-from ._base import CodecConfig, error_text, json_object, non_json_message
+from ._base import CodecConfig, error_text, json_object, non_json_error
 
 __all__ = ["AnthropicCodec"]
 
@@ -346,8 +346,7 @@ class AnthropicCodec:
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         obj = json_object(body)
         if obj is None:
-            message = non_json_message(status, headers, body)
-            return api_error(
-                self.provider, status, message, headers=headers, request_id_header=_REQUEST_ID
+            return non_json_error(
+                self.provider, status, headers, body, request_id_header=_REQUEST_ID
             )
         return self.inband_error(obj, status, headers)

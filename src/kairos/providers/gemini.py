@@ -55,7 +55,7 @@ from ..errors import (
     ServerError,
 )
 from ..llm import ChatRequest, FinishReason, Message, Role, ToolCall, Usage
-from ._base import CodecConfig, error_text, non_json_message
+from ._base import CodecConfig, error_text, non_json_error, present
 from ._gemini_request import (
     GENERATED_ID_PREFIX,
     declaration,
@@ -258,14 +258,11 @@ class GeminiCodec:
             body["tools"] = [{"functionDeclarations": [declaration(t) for t in req.tools]}]
         if req.tool_choice is not None:
             body["toolConfig"] = {"functionCallingConfig": tool_choice(req.tool_choice)}
-        config: dict[str, Any] = {}
-        for key, value in (
+        config = present(
             ("temperature", req.temperature),
             ("topP", req.top_p),
             ("maxOutputTokens", req.max_tokens),
-        ):
-            if value is not None:
-                config[key] = value
+        )
         if req.stop:
             config["stopSequences"] = list(req.stop)
         if config:
@@ -377,9 +374,7 @@ class GeminiCodec:
         if isinstance(obj, list) and obj:  # streamGenerateContent without alt=sse
             obj = obj[0]
         if not isinstance(obj, dict):
-            return api_error(
-                self.provider, status, non_json_message(status, headers, body), headers=headers
-            )
+            return non_json_error(self.provider, status, headers, body)
         info = _dict(obj.get("error")) or obj
         return self._error(status, info, obj, headers)
 

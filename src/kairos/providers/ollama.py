@@ -31,7 +31,7 @@ from typing import Any, Literal
 from .._codec import Delta, HTTPRequest, ToolDelta, api_error, dumps, loads
 from ..errors import APIStatusError, ConfigurationError, ProtocolError, ServerError
 from ..llm import ChatRequest, FinishReason, Message, Role, ToolCall, Usage
-from ._base import CodecConfig, error_text, json_object, non_json_message
+from ._base import CodecConfig, error_text, json_object, non_json_error, present
 
 __all__ = ["OllamaCodec"]
 
@@ -173,14 +173,9 @@ class OllamaCodec:
                 }
                 for t in req.tools
             ]
-        options: dict[str, Any] = {}
-        for key, value in (
-            ("temperature", req.temperature),
-            ("top_p", req.top_p),
-            ("num_predict", req.max_tokens),
-        ):
-            if value is not None:
-                options[key] = value
+        options = present(
+            ("temperature", req.temperature), ("top_p", req.top_p), ("num_predict", req.max_tokens)
+        )
         if req.stop:
             options["stop"] = list(req.stop)
         extras = dict(req.extras)
@@ -233,9 +228,7 @@ class OllamaCodec:
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         obj = json_object(body)
         if obj is None:
-            return api_error(
-                self.provider, status, non_json_message(status, headers, body), headers=headers
-            )
+            return non_json_error(self.provider, status, headers, body)
         info = obj.get("error", obj)
         message = error_text(info) if info else f"HTTP {status}"
         etype = _dict(info).get("type")
