@@ -5,7 +5,7 @@ arbitrary JSON values and *near-valid* events (recorded conformance events with 
 replaced by the wrong type, a null, a negative or huge number, a list, or deleted) through
 
 * the codec's event parser alone,
-* the pure stream machine (decoder -> codec -> ``StreamCore``/accumulator) with arbitrary
+* the pure stream machine (decoder -> codec -> ``StreamMachine``/accumulator) with arbitrary
   splits of the body, which must not change the outcome,
 * the public path (``kairos.provider(..., http_client=httpx.Client(transport=MockTransport))``
   and the async twin),
@@ -33,8 +33,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import kairos
-from kairos._core import StreamCore
-from kairos._http import Timeouts
+from kairos._machine import StreamMachine
+from kairos._options import Timeouts
 from kairos._sse import SSEDecoder
 from kairos.providers import make_codec
 
@@ -350,7 +350,7 @@ class Run:
 
 
 def run_core(wire: str, ctype: str, pieces: list[bytes]) -> Run:
-    core = StreamCore(_codec(wire), Timeouts(), time.monotonic(), 1 << 20)
+    core = StreamMachine(_codec(wire), Timeouts(), time.monotonic(), 1 << 20)
     chunks: list[kairos.StreamChunk] = []
     if ctype == "application/json":
         chunks = core.feed_body(b"".join(pieces))

@@ -48,8 +48,8 @@ from .llm import (
 )
 
 if TYPE_CHECKING:
-    from ._client import AsyncHTTPProvider, HTTPProvider, async_provider, provider
-    from ._http import Timeouts
+    from ._options import Timeouts
+    from ._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
     from ._retry import RetryPolicy
     from ._stream import AsyncStream, Stream
 
@@ -59,11 +59,11 @@ __version__ = "0.1.0"
 # types and errors is cheap and a CLI or serverless cold start pays for httpx only when it
 # streams. ``kairos.provider`` and the rest work as plain attributes.
 _LAZY = {
-    "AsyncHTTPProvider": "._client",
-    "HTTPProvider": "._client",
-    "async_provider": "._client",
-    "provider": "._client",
-    "Timeouts": "._http",
+    "AsyncHTTPProvider": "._provider",
+    "HTTPProvider": "._provider",
+    "async_provider": "._provider",
+    "provider": "._provider",
+    "Timeouts": "._options",
     "RetryPolicy": "._retry",
     "AsyncStream": "._stream",
     "Stream": "._stream",

@@ -8,7 +8,8 @@ starts a new call (some compatible servers reuse index 0 for parallel calls).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ._codec import Delta, ToolDelta
 from .llm import ChatResponse, FinishReason, StreamChunk, ToolCall, Usage
@@ -17,16 +18,17 @@ __all__ = ["Accumulator"]
 
 
 class _Call:
-    __slots__ = ("id", "name", "parts")
+    __slots__ = ("data", "id", "name", "parts")
 
     def __init__(self, id: str, name: str) -> None:
         self.id = id
         self.name = name
         self.parts: list[str] = []
+        self.data: Mapping[str, Any] | None = None
 
     def build(self, upto: int | None = None) -> ToolCall:
         parts = self.parts if upto is None else self.parts[:upto]
-        return ToolCall(self.id, self.name, "".join(parts) or "{}")
+        return ToolCall(self.id, self.name, "".join(parts) or "{}", self.data)
 
 
 def _snapshot(calls: list[_Call]) -> Callable[[], tuple[ToolCall, ...]]:
@@ -91,6 +93,8 @@ class Accumulator:
             call.name = td.name
         if td.arguments:
             call.parts.append(td.arguments)
+        if td.data is not None:
+            call.data = td.data
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(call.build() for call in self.calls)

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from .errors import (
     APIStatusError,
+    KairosError,
     OverloadedError,
     ProtocolError,
     RateLimitError,
@@ -51,17 +52,24 @@ class HTTPRequest:
 class ToolDelta:
     """A piece of a tool call. ``index`` is the call's position among tool calls when the wire
     gives one (or the codec computes it); calls without an index are matched by ``id``.
-    ``arguments`` is appended to the call's JSON text."""
+    ``arguments`` is appended to the call's JSON text; ``data`` becomes the call's
+    ``provider_data`` (opaque data the wire needs back in later requests)."""
 
-    __slots__ = ("arguments", "id", "index", "name")
+    __slots__ = ("arguments", "data", "id", "index", "name")
 
     def __init__(
-        self, index: int | None, id: str | None, name: str | None, arguments: str = ""
+        self,
+        index: int | None,
+        id: str | None,
+        name: str | None,
+        arguments: str = "",
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         self.index = index
         self.id = id
         self.name = name
         self.arguments = arguments
+        self.data = data
 
 
 class Delta:
@@ -118,6 +126,11 @@ class WireCodec(Protocol):
         ...
 
     def normalise_finish(self, raw: str | None) -> FinishReason | None: ...
+
+    def fallback_request(self, request: HTTPRequest, err: KairosError) -> HTTPRequest | None:
+        """A one-time alternative to ``request`` after ``err`` (a server that rejected an
+        optional field), or None. It returns a new request and changes nothing."""
+        ...
 
 
 def dumps(obj: Any) -> bytes:

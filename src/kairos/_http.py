@@ -1,29 +1,31 @@
-"""The only module that touches httpx: send, read, close, and exception mapping.
+"""The only module that touches httpx: clients, send, read, close, and exception mapping.
 
-Everything here is a thin twin (sync / async) with the same names; decisions live elsewhere.
-Per-read deadlines: httpx takes one read timeout per request, but a stream has clocks that
-move (first chunk, then idle since the last event, capped by a total deadline). When the
-connection exposes its network stream (httpcore, HTTP/1.1), each read is given the time left
-on the clock that applies; otherwise the httpx read timeout is the fallback and the clocks are
-still checked whenever bytes arrive.
+Everything here is a thin twin (sync / async) with the same names; decisions live in the call
+owner (``_call``) and the stream machine (``_machine``).
+
+Per-read deadlines: httpx takes one read timeout per request, but a stream has clocks that move
+(first chunk, then idle since the last event, capped by a total deadline). When the connection
+exposes its network stream (httpcore, HTTP/1.1), :func:`read_clock` makes each read wait at
+most until ``ReadClock.deadline``, a plain value the shell updates after every read from the
+machine; this module never calls back into the machine. Without a network stream the httpx
+read timeout is the fallback and the clocks are still checked whenever bytes arrive.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
 from ._codec import HTTPRequest
+from ._options import CallOptions, Timeouts
 from .errors import (
     ConnectError,
     ConnectTimeout,
-    DeadlineExceeded,
-    FirstChunkTimeout,
     KairosError,
     ProtocolError,
     StreamInterrupted,
@@ -31,49 +33,41 @@ from .errors import (
 )
 
 __all__ = [
+    "ReadClock",
     "ReadTimedOut",
-    "Timeouts",
     "abort",
     "aclose",
+    "adrain",
     "aiter_body",
     "aread_body",
     "asend",
+    "async_client",
+    "client",
     "close",
-    "install_read_clock",
+    "drain",
     "iter_body",
     "read_body",
+    "read_clock",
     "send",
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds. ``first_chunk`` runs from sending the request to the first event; ``idle``
-    from each event to the next (keep-alive comments and pings do not reset it); ``total``
-    caps the whole call (``None``: no cap)."""
+def httpx_timeout(t: Timeouts, *, headers: bool = False) -> httpx.Timeout:
+    """The httpx timeouts. With ``headers``: for reads until the response headers arrive,
+    which must come before the first chunk (and the total deadline)."""
+    read = max(t.first_chunk, t.idle)
+    if headers:
+        read = min(t.first_chunk, t.total or t.first_chunk)
+    return httpx.Timeout(connect=t.connect, read=read, write=max(t.connect, 30.0), pool=t.connect)
 
-    connect: float = 10.0
-    first_chunk: float = 120.0
-    idle: float = 60.0
-    total: float | None = None
 
-    def httpx(self, *, headers: bool = False) -> httpx.Timeout:
-        """The httpx timeouts. With ``headers``: for reads until the response headers arrive,
-        which must come before the first chunk (and the total deadline)."""
-        read = max(self.first_chunk, self.idle)
-        if headers:
-            read = min(self.first_chunk, self.total or self.first_chunk)
-        return httpx.Timeout(
-            connect=self.connect, read=read, write=max(self.connect, 30.0), pool=self.connect
-        )
+def client(opts: CallOptions) -> httpx.Client:
+    """The client a provider owns when the caller brings none."""
+    return httpx.Client(timeout=httpx_timeout(opts.timeouts))
 
-    def no_headers(self, provider: str) -> KairosError:
-        """The error for a server that sent no response headers in time."""
-        if self.total is not None and self.total <= self.first_chunk:
-            return DeadlineExceeded(
-                f"total deadline of {self.total:g}s exceeded", provider=provider
-            )
-        return FirstChunkTimeout(f"no response within {self.first_chunk:g}s", provider=provider)
+
+def async_client(opts: CallOptions) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=httpx_timeout(opts.timeouts))
 
 
 class ReadTimedOut(Exception):
@@ -96,35 +90,45 @@ def _map(exc: Exception, provider: str, *, body_started: bool) -> KairosError:
 def _build(
     client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts
 ) -> httpx.Request:
+    timeout = httpx_timeout(t, headers=True)
     return client.build_request(
-        req.method, req.url, headers=req.headers, content=req.body, timeout=t.httpx(headers=True)
+        req.method, req.url, headers=req.headers, content=req.body, timeout=timeout
     )
 
 
 def _body_timeouts(response: httpx.Response, t: Timeouts) -> httpx.Response:
     # body reads fall back to the longer of the two clocks (see the module doc)
-    response.request.extensions["timeout"] = t.httpx().as_dict()
+    response.request.extensions["timeout"] = httpx_timeout(t).as_dict()
     return response
 
 
-def send(client: httpx.Client, req: HTTPRequest, t: Timeouts, provider: str) -> httpx.Response:
+def send(
+    client: httpx.Client, req: HTTPRequest, t: Timeouts, provider: str
+) -> httpx.Response | KairosError:
+    """The streamed response, or the typed error of a send that failed (returned, not raised:
+    the call owner decides whether to retry)."""
     try:
         return _body_timeouts(client.send(_build(client, req, t), stream=True), t)
     except httpx.ReadTimeout as exc:
-        raise t.no_headers(provider) from exc
+        return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
-        raise _map(exc, provider, body_started=False) from exc
+        return _caused(_map(exc, provider, body_started=False), exc)
 
 
 async def asend(
     client: httpx.AsyncClient, req: HTTPRequest, t: Timeouts, provider: str
-) -> httpx.Response:
+) -> httpx.Response | KairosError:
     try:
         return _body_timeouts(await client.send(_build(client, req, t), stream=True), t)
     except httpx.ReadTimeout as exc:
-        raise t.no_headers(provider) from exc
+        return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
-        raise _map(exc, provider, body_started=False) from exc
+        return _caused(_map(exc, provider, body_started=False), exc)
+
+
+def _caused(err: KairosError, exc: BaseException) -> KairosError:
+    err.__cause__ = exc
+    return err
 
 
 def read_body(response: httpx.Response, limit: int, provider: str) -> bytes:
@@ -217,18 +221,71 @@ async def aiter_body(response: httpx.Response, provider: str) -> AsyncIterator[b
         raise StreamInterrupted(f"connection closed ({exc})", provider=provider) from exc
 
 
-def drain(response: httpx.Response, pieces: Iterator[bytes]) -> None:
+class ReadClock:
+    """When the current read must return: ``deadline`` is a ``time.monotonic()`` value the
+    shell sets after every read (0 once the stream is done: reads then only take what is
+    already there)."""
+
+    __slots__ = ("deadline", "stream")
+
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self.stream = stream
+        self.deadline = deadline
+
+
+def read_clock(response: httpx.Response, deadline: float) -> ReadClock | None:
+    """Make every body read of ``response`` wait at most until the clock's deadline (see the
+    module doc); None when the connection does not expose its network stream."""
+    stream: Any = response.extensions.get("network_stream")
+    if stream is None or "read" in getattr(stream, "__dict__", {"read": None}):
+        return None
+    holder = ReadClock(stream, deadline)
+    original = stream.read
+    now = time.monotonic
+    if _is_coroutine_function(original):
+
+        async def aread(max_bytes: int, timeout: float | None = None) -> bytes:
+            left = holder.deadline - now()
+            return bytes(await original(max_bytes, left if left > 0.001 else 0.001))
+
+        stream.read = aread
+    else:
+
+        def read(max_bytes: int, timeout: float | None = None) -> bytes:
+            left = holder.deadline - now()
+            return bytes(original(max_bytes, left if left > 0.001 else 0.001))
+
+        stream.read = read
+    response.extensions["kairos_read_clock"] = holder
+    return holder
+
+
+def _remove_read_clock(response: httpx.Response) -> None:
+    holder = response.extensions.get("kairos_read_clock")
+    if holder is not None:
+        holder.stream.__dict__.pop("read", None)
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(fn)
+
+
+def drain(pieces: Iterator[bytes], clock: ReadClock | None) -> None:
     """The stream is complete: take what is left of the body if it is already here (the
     chunked terminator usually is) so httpx returns the connection to the pool instead of
-    closing it. Reads then time out at once (the read clock), so this never waits."""
-    if "kairos_clock_stream" in response.extensions:
+    closing it. Only with a read clock, whose reads then time out at once: never waits."""
+    if clock is not None:
+        clock.deadline = 0.0
         with contextlib.suppress(Exception):
             for _ in zip(range(4), pieces, strict=False):
                 pass
 
 
-async def adrain(response: httpx.Response, pieces: AsyncIterator[bytes]) -> None:
-    if "kairos_clock_stream" in response.extensions:
+async def adrain(pieces: AsyncIterator[bytes], clock: ReadClock | None) -> None:
+    if clock is not None:
+        clock.deadline = 0.0
         with contextlib.suppress(Exception):
             for _ in range(4):
                 await pieces.__anext__()
@@ -236,41 +293,6 @@ async def adrain(response: httpx.Response, pieces: AsyncIterator[bytes]) -> None
     if close is not None:
         with contextlib.suppress(Exception):
             await close()
-
-
-def install_read_clock(response: httpx.Response, time_left: Callable[[], float | None]) -> None:
-    """Make every body read use ``time_left()`` as its timeout (see module doc)."""
-    stream: Any = response.extensions.get("network_stream")
-    if stream is None or "read" in getattr(stream, "__dict__", {"read": None}):
-        return
-    original = stream.read
-    if _is_coroutine_function(original):
-
-        async def aread(max_bytes: int, timeout: float | None = None) -> bytes:
-            left = time_left()
-            return bytes(await original(max_bytes, timeout if left is None else left))
-
-        stream.read = aread
-    else:
-
-        def read(max_bytes: int, timeout: float | None = None) -> bytes:
-            left = time_left()
-            return bytes(original(max_bytes, timeout if left is None else left))
-
-        stream.read = read
-    response.extensions["kairos_clock_stream"] = stream
-
-
-def _remove_read_clock(response: httpx.Response) -> None:
-    stream = response.extensions.get("kairos_clock_stream")
-    if stream is not None:
-        stream.__dict__.pop("read", None)
-
-
-def _is_coroutine_function(fn: Any) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(fn)
 
 
 def abort(response: httpx.Response) -> None:

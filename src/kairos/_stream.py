@@ -1,31 +1,33 @@
-"""``Stream`` and ``AsyncStream``: the thin sync / async shells around :class:`StreamCore`.
+"""``Stream`` and ``AsyncStream``: the thin sync and async shells that drive a :class:`Call`.
 
-The shell opens the request (retrying only while nothing reached the caller), feeds response
-bytes to the core, enforces the clocks, and closes the response the moment the stream ends,
-fails, is closed or is dropped. The generator holds no reference to its ``Stream``, so a stream
-dropped after a bare ``break`` is closed by reference counting at once, not by the cyclic GC.
+Each shell does only I/O: it performs the steps the call owner yields (send, read an error
+body, sleep, pump a body through the stream machine), hands the machine's chunks to the caller,
+keeps the I/O edge's read deadline up to date, and closes the response the moment the stream
+ends, fails, is closed or is dropped. The two shells have the same shape, function for
+function (``_drive``/``_adrive``, ``_run``/``_arun``, ``_pump``/``_apump``). The generators
+hold no reference to their ``Stream``, so a stream dropped after a bare ``break`` is closed by
+reference counting at once, not by the cyclic GC.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from . import _http
-from ._codec import HTTPRequest, WireCodec
-from ._core import StreamCore, scrub
+from ._call import Call, Pump, ReadError, Send, Sleep, Step
 from ._http import ReadTimedOut
-from ._state import State, StreamOptions, is_json
+from ._machine import StreamMachine
 from .errors import Cancelled, KairosError
 from .llm import ChatResponse, StreamChunk
 
-__all__ = ["AsyncStream", "Stream", "StreamOptions"]
+__all__ = ["AsyncStream", "Stream"]
+
+Steps = Generator[Step, Any, StreamChunk]
 
 
 async def _sleep(seconds: float) -> None:
@@ -34,34 +36,29 @@ async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _close(call: Call) -> None:
+    with call.lock:
+        if call.response is not None:
+            _http.close(call.response)
+
+
+def _abort(call: Call) -> None:
+    response = call.cancel()
+    if response is not None and not response.is_closed:
+        _http.abort(response)
+
+
 class Stream:
-    """A sync stream of :class:`StreamChunk`. Use it in a ``with`` block, or call ``close()``."""
+    """A sync stream of :class:`StreamChunk`. Use it in a ``with`` block, or call ``close()``.
+    Creating it sends the request; an error before the body raises from here."""
 
-    def __init__(
-        self, client: httpx.Client, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
-    ) -> None:
-        self._state = State(codec, request, opts)
-        self._client = client
-        # the generator must not hold ``self`` (a cycle would delay closing a dropped stream)
-        reopen = functools.partial(self._open, client, self._state)
-        reopen(0)
-        self._it = _run(self._state, reopen)
-
-    @staticmethod
-    def _open(client: httpx.Client, st: State, attempt: int) -> StreamCore:
-        while True:
-            try:
-                response = _http.send(client, st.request, st.opts.timeouts, st.codec.provider)
-                if response.status_code >= 400:
-                    body = _http.read_body(response, st.opts.max_error_body, st.codec.provider)
-                    raise st.codec.parse_error(response.status_code, response.headers, body)
-                return st.new_core(response)
-            except KairosError as err:
-                wait = st.on_error(err, attempt)
-                if wait is None:
-                    raise err from err.__cause__
-                attempt += not st.fell_back
-                time.sleep(wait)
+    def __init__(self, client: httpx.Client, call: Call) -> None:
+        self._call = call
+        self._wake = threading.Event()  # ends a retry's wait when the stream is closed
+        steps = call.steps()
+        pump = _drive(client, call, steps, None, self._wake)
+        assert isinstance(pump, Pump)  # before any stream the call raises or pumps
+        self._it = _run(client, call, steps, pump, self._wake)
 
     def __iter__(self) -> Iterator[StreamChunk]:
         return self._it
@@ -81,16 +78,20 @@ class Stream:
         """Close the connection now. Safe from any thread, and more than once. After
         ``close()`` iteration stops; a reader blocked in another thread gets the final chunk
         with a :class:`~kairos.Cancelled` error."""
-        self._state.abort()
-        # ValueError: the generator is running in another thread; the abort ends it
-        with contextlib.suppress(ValueError):
+        _abort(self._call)
+        self._wake.set()
+        try:
             self._it.close()
+        except ValueError:  # the generator is running in another thread: the abort ends it
+            return
+        _close(self._call)  # also when iteration never started
 
     @property
     def response(self) -> ChatResponse:
         """What has been accumulated so far (the final answer once the stream is done)."""
-        assert self._state.core is not None
-        return self._state.core.response()
+        machine = self._call.machine
+        assert machine is not None
+        return machine.response()
 
     def get_final_response(self) -> ChatResponse:
         """Drain the stream and return the full answer; raises the error a stream ended with."""
@@ -105,108 +106,111 @@ class Stream:
                 yield chunk.content
 
 
-def _run(st: State, reopen: Callable[[int], StreamCore]) -> Generator[StreamChunk, None, None]:
-    core = st.core
-    assert core is not None and st.response is not None
-    attempt = 0
+def _drive(
+    client: httpx.Client, call: Call, steps: Steps, result: Any, wake: threading.Event
+) -> Pump | StreamChunk:
+    """Send ``result`` to the call, then perform the steps it asks for until it wants a body
+    pumped (the :class:`Pump`) or ends (its final chunk); raises the error it gives up with."""
     try:
         while True:
-            final = yield from _pump(st, core)
-            if final.error is not None and st.retry_in_band(core) and not st.cancelled:
-                wait = st.on_error(final.error, attempt)
-                if wait is not None:
-                    st.close_response()
-                    time.sleep(wait)
-                    attempt += 1
-                    core = reopen(attempt)
-                    continue
-            yield final
-            if final.error is not None:
-                raise final.error
+            step = steps.send(result)
+            if isinstance(step, Pump):
+                return step
+            result = None
+            if isinstance(step, Send):
+                result = _http.send(client, step.request, call.opts.timeouts, call.provider)
+            elif isinstance(step, ReadError):
+                result = _http.read_body(step.response, call.opts.max_error_body, call.provider)
+            elif isinstance(step, Sleep):
+                wake.wait(step.seconds)
+    except StopIteration as end:
+        final: StreamChunk = end.value
+        return final
+
+
+def _run(
+    client: httpx.Client, call: Call, steps: Steps, pump: Pump, wake: threading.Event
+) -> Generator[StreamChunk, None, None]:
+    try:
+        while True:
+            final = yield from _pump(call, pump)
+            _close(call)
+            after = _drive(client, call, steps, final, wake)
+            if isinstance(after, Pump):
+                pump = after  # the call retries an in-band error that came before any chunk
+                continue
+            yield after
+            if after.error is not None:
+                raise after.error
             return
     finally:
-        st.close_response()
+        _close(call)
 
 
-def _pump(st: State, core: StreamCore) -> Generator[StreamChunk, None, StreamChunk]:
+def _pump(call: Call, pump: Pump) -> Generator[StreamChunk, None, StreamChunk]:
     """Yield the visible chunks of one attempt; return its final chunk (not yielded)."""
-    response = st.response
-    assert response is not None
-    if is_json(response):
-        body = _http.read_body(response, st.opts.max_event_bytes, core.provider)
-        chunks = core.feed_body(body)
+    response, machine = pump.response, pump.machine
+    if pump.whole:
+        body = _http.read_body(response, call.opts.max_event_bytes, call.provider)
+        chunks = machine.feed_body(body)
         yield from chunks[:-1]
         return chunks[-1]
+    clock = _http.read_clock(response, machine.read_deadline())
     try:
-        pieces = _http.iter_body(response, core.provider)
+        pieces = _http.iter_body(response, call.provider)
         for data in pieces:
-            chunks = core.feed(data)
-            if core.done:
-                _http.drain(response, pieces)  # keeps the connection for the next request
-                st.close_response()  # complete: do not wait for the server to hang up
+            chunks = machine.feed(data)
+            if machine.done:
+                _http.drain(pieces, clock)  # keeps the connection for the next request
+                _close(call)  # complete: do not wait for the server to hang up
                 yield from chunks[:-1]
                 return chunks[-1]
             if chunks:
                 yield from chunks
-            if st.cancelled:
-                return core.cancel()
+            if call.cancelled:
+                return machine.cancel()
+            if clock is not None:
+                clock.deadline = machine.read_deadline()
             # events just restarted the idle clock: only a total deadline can have run out
-            err = core.expired() if not chunks or core.deadline is not None else None
+            err = machine.expired() if not chunks or machine.deadline is not None else None
             if err is not None:
-                return core.fail(err)
+                return machine.fail(err)
         # a pending event flushed at the end of the body may still carry content: the caller
         # sees it as a chunk, so the deltas always add up to the response
-        chunks = core.eof()
+        chunks = machine.eof()
         yield from chunks[:-1]
         return chunks[-1]
     except ReadTimedOut:
-        return core.fail(core.timeout_error())
+        return machine.fail(machine.timeout_error())
     except KairosError as err:
-        if st.cancelled:
-            return core.cancel()
-        return core.fail(scrub(err, st.request.secrets))
+        return machine.cancel() if call.cancelled else machine.fail(err)
     except GeneratorExit:
         raise
     except BaseException:
-        if not core.done:
-            core.cancel()
+        _end(machine)
         raise
+
+
+def _end(machine: StreamMachine, err: KairosError | None = None) -> None:
+    if not machine.done:
+        machine.cancel(err)
 
 
 class AsyncStream:
     """An async stream of :class:`StreamChunk`. Use ``async with``, or ``await aclose()``."""
 
-    def __init__(
-        self, client: httpx.AsyncClient, codec: WireCodec, request: HTTPRequest, opts: StreamOptions
-    ) -> None:
-        self._state = State(codec, request, opts)
+    def __init__(self, client: httpx.AsyncClient, call: Call) -> None:
+        self._call = call
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
 
-    @staticmethod
-    async def _open(client: httpx.AsyncClient, st: State, attempt: int) -> StreamCore:
-        while True:
-            try:
-                response = await _http.asend(
-                    client, st.request, st.opts.timeouts, st.codec.provider
-                )
-                if response.status_code >= 400:
-                    body = await _http.aread_body(
-                        response, st.opts.max_error_body, st.codec.provider
-                    )
-                    raise st.codec.parse_error(response.status_code, response.headers, body)
-                return st.new_core(response)
-            except KairosError as err:
-                wait = st.on_error(err, attempt)
-                if wait is None:
-                    raise err from err.__cause__
-                attempt += not st.fell_back
-                await _sleep(wait)
-
     async def start(self) -> AsyncStream:
-        reopen = functools.partial(self._open, self._client, self._state)  # no ref to self
-        await reopen(0)
-        self._it = _arun(self._state, reopen)
+        """Send the request; an error before the body raises from here."""
+        call = self._call
+        steps = call.steps()
+        pump = await _adrive(self._client, call, steps, None)
+        assert isinstance(pump, Pump)  # before any stream the call raises or pumps
+        self._it = _arun(self._client, call, steps, pump)  # holds no reference to self
         return self
 
     def __aiter__(self) -> AsyncIterator[StreamChunk]:
@@ -224,30 +228,31 @@ class AsyncStream:
 
     async def aclose(self) -> None:
         """Close the connection now; iteration stops."""
-        st = self._state
-        if st.core is not None and not st.core.done:
-            st.cancelled = True
+        call = self._call
+        call.cancel()
         try:
             if self._it is not None:
                 await self._it.aclose()  # type: ignore[attr-defined]
         except RuntimeError:  # being iterated by another task: the abort below ends it
-            st.abort()
-        if st.response is not None:
-            await _http.aclose(st.response)
+            _abort(call)
+        if call.response is not None:
+            await _http.aclose(call.response)
 
     def close(self) -> None:
         """Close from another thread or a sync callback: the pending read ends the stream."""
-        self._state.abort()
+        _abort(self._call)
 
     def __del__(self) -> None:
-        st = getattr(self, "_state", None)
-        if st is not None and st.response is not None and not st.response.is_closed:
-            _http.abort(st.response)
+        call = getattr(self, "_call", None)
+        response = None if call is None else call.response
+        if response is not None and not response.is_closed:
+            _http.abort(response)
 
     @property
     def response(self) -> ChatResponse:
-        assert self._state.core is not None
-        return self._state.core.response()
+        machine = self._call.machine
+        assert machine is not None
+        return machine.response()
 
     async def get_final_response(self) -> ChatResponse:
         async for _ in self:
@@ -260,76 +265,92 @@ class AsyncStream:
                 yield chunk.content
 
 
-async def _arun(st: State, reopen: Callable[[int], Any]) -> AsyncIterator[StreamChunk]:
-    core = st.core
-    assert core is not None
-    attempt = 0
+async def _adrive(
+    client: httpx.AsyncClient, call: Call, steps: Steps, result: Any
+) -> Pump | StreamChunk:
     try:
         while True:
-            response = st.response
-            assert response is not None
+            step = steps.send(result)
+            if isinstance(step, Pump):
+                return step
+            result = None
+            if isinstance(step, Send):
+                result = await _http.asend(client, step.request, call.opts.timeouts, call.provider)
+            elif isinstance(step, ReadError):
+                limit = call.opts.max_error_body
+                result = await _http.aread_body(step.response, limit, call.provider)
+            elif isinstance(step, Sleep):
+                await _sleep(step.seconds)
+    except StopIteration as end:
+        final: StreamChunk = end.value
+        return final
+
+
+async def _arun(
+    client: httpx.AsyncClient, call: Call, steps: Steps, pump: Pump
+) -> AsyncIterator[StreamChunk]:
+    try:
+        while True:
             final: StreamChunk | None = None
-            async for chunk in _apump(st, core):
+            async for chunk in _apump(call, pump):
                 if chunk.done:
                     final = chunk  # always the last one
                 else:
                     yield chunk
             assert final is not None
-            if final.error is not None and st.retry_in_band(core) and not st.cancelled:
-                wait = st.on_error(final.error, attempt)
-                if wait is not None:
-                    await _http.aclose(response)
-                    await _sleep(wait)
-                    attempt += 1
-                    core = await reopen(attempt)
-                    continue
-            yield final
-            if final.error is not None:
-                raise final.error
+            await _http.aclose(pump.response)
+            after = await _adrive(client, call, steps, final)
+            if isinstance(after, Pump):
+                pump = after  # the call retries an in-band error that came before any chunk
+                continue
+            yield after
+            if after.error is not None:
+                raise after.error
             return
     finally:
-        if st.response is not None:
-            await _http.aclose(st.response)
+        if call.response is not None:
+            await _http.aclose(call.response)
 
 
-async def _apump(st: State, core: StreamCore) -> AsyncIterator[StreamChunk]:
+async def _apump(call: Call, pump: Pump) -> AsyncIterator[StreamChunk]:
     """Yield the chunks of one attempt, the final one last."""
-    response = st.response
-    assert response is not None
-    if is_json(response):
-        body = await _http.aread_body(response, st.opts.max_event_bytes, core.provider)
-        for chunk in core.feed_body(body):
+    response, machine = pump.response, pump.machine
+    if pump.whole:
+        body = await _http.aread_body(response, call.opts.max_event_bytes, call.provider)
+        for chunk in machine.feed_body(body):
             yield chunk
         return
+    clock = _http.read_clock(response, machine.read_deadline())
     try:
-        pieces = _http.aiter_body(response, core.provider)
+        pieces = _http.aiter_body(response, call.provider)
         async for data in pieces:
-            chunks = core.feed(data)
-            if core.done:
-                await _http.adrain(response, pieces)  # keeps the connection for reuse
+            chunks = machine.feed(data)
+            if machine.done:
+                await _http.adrain(pieces, clock)  # keeps the connection for reuse
                 await _http.aclose(response)
             for chunk in chunks:
                 yield chunk
-            if core.done:
+            if machine.done:
                 return
-            if st.cancelled:
-                yield core.cancel()
+            if call.cancelled:
+                yield machine.cancel()
                 return
+            if clock is not None:
+                clock.deadline = machine.read_deadline()
             # events just restarted the idle clock: only a total deadline can have run out
-            err = core.expired() if not chunks or core.deadline is not None else None
+            err = machine.expired() if not chunks or machine.deadline is not None else None
             if err is not None:
-                yield core.fail(err)
+                yield machine.fail(err)
                 return
-        for chunk in core.eof():  # a flushed pending event may carry content (see _pump)
+        for chunk in machine.eof():  # a flushed pending event may carry content (see _pump)
             yield chunk
         return
     except ReadTimedOut:
-        final = core.fail(core.timeout_error())
+        final = machine.fail(machine.timeout_error())
     except KairosError as err:
-        final = core.cancel() if st.cancelled else core.fail(scrub(err, st.request.secrets))
+        final = machine.cancel() if call.cancelled else machine.fail(err)
     except BaseException:  # task cancellation: close now, never swallow it
-        if not core.done:
-            core.cancel(Cancelled("the task consuming the stream was cancelled"))
+        _end(machine, Cancelled("the task consuming the stream was cancelled"))
         await _http.aclose(response)
         raise
     yield final

@@ -36,10 +36,7 @@ redacted from every message before an error is built.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .llm import ChatResponse
+from typing import Any
 
 __all__ = [
     "APIStatusError",
@@ -72,6 +69,9 @@ __all__ = [
 class KairosError(Exception):
     """Base of every kairos error. ``str(err)`` is one line and never holds an API key."""
 
+    partial: Any
+    """The :class:`kairos.ChatResponse` accumulated before a mid-stream failure, else None."""
+
     def __init__(
         self,
         message: str,
@@ -81,7 +81,7 @@ class KairosError(Exception):
         error_type: str | None = None,
         request_id: str | None = None,
         body: Any = None,
-        partial: ChatResponse | None = None,
+        partial: Any = None,
     ) -> None:
         super().__init__(" ".join(message.split()))
         self.message = str(self.args[0])

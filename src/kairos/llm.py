@@ -39,10 +39,9 @@ import enum
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from .errors import KairosError
+from .errors import KairosError, ProtocolError
 
 __all__ = [
     "AsyncProvider",
@@ -73,16 +72,20 @@ class Role(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A call the model asked for. ``arguments`` is the JSON text exactly as received."""
+    """A call the model asked for. ``arguments`` is the JSON text exactly as received.
+
+    ``provider_data`` is opaque data that the wire which produced the call needs back when the
+    call is sent again as history (Gemini's ``thoughtSignature``), keyed by wire name, e.g.
+    ``{"gemini": {"thoughtSignature": "..."}}``. Keep the call as received and the next turn
+    carries it, even from a new provider object; a codec of another wire ignores it."""
 
     id: str
     name: str
     arguments: str = "{}"
+    provider_data: Mapping[str, Any] | None = field(default=None, hash=False, repr=False)
 
     def parsed_arguments(self) -> dict[str, Any]:
         """The arguments as a dict; raises :class:`kairos.ProtocolError` if not a JSON object."""
-        from .errors import ProtocolError
-
         try:
             value = json.loads(self.arguments or "{}")
         except ValueError as exc:
@@ -170,6 +173,7 @@ class StreamStats:
     time_to_first_chunk: float | None  # seconds from sending the request
     total_time: float  # seconds
     content_length: int  # characters
+    attempts: int = 1  # HTTP requests this call sent (retries and a fallback included)
 
 
 class StreamChunk:

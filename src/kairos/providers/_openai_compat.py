@@ -203,15 +203,17 @@ class OpenAICompatCodec:
         )
 
     def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
-        """Retry once without ``stream_options`` if the server rejected that field, and stop
-        sending it from then on (the codec belongs to one base URL)."""
+        """The same request without ``stream_options`` if the server rejected that field
+        (servers that do not know it). A new request; the codec keeps no state, so every
+        call to such a server tries it once: pass ``options={"include_usage": False}`` to
+        never send it."""
         if not (self.include_usage and isinstance(err, BadRequestError)):
             return None
         if err.status not in (400, 422) or not _names_stream_options(err):
             return None
-        self.include_usage = False
         body = loads(request.body, self.provider)
-        body.pop("stream_options", None)
+        if body.pop("stream_options", None) is None:
+            return None
         return HTTPRequest(
             request.method, request.url, request.headers, dumps(body), request.secrets
         )

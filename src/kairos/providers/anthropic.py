@@ -275,6 +275,9 @@ class AnthropicCodec:
             "POST", f"{self.base_url}/v1/messages", headers, dumps(body), self.config.secrets
         )
 
+    def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
+        return None
+
     # -- responses -------------------------------------------------------------------------
     def new_parser(self) -> _Parser:
         return _Parser(self)

@@ -23,10 +23,11 @@ drained stream), and calls in different responses differ. Generated ids are neve
 Gemini (the model never saw them); wire ids are.
 
 Gemini 3 models attach a ``thoughtSignature`` to function-call parts and reject a later request
-whose history drops it. The contract's :class:`~kairos.ToolCall` has no field for it, so the
-codec remembers the signatures it saw by call id (a bounded map) and puts them back on those
-calls in later requests; for a ``gemini-3`` model whose tool-call turn has no known signature it
-sends the sentinel Google documents for replayed history (``skip_thought_signature_validator``).
+whose history drops it. The codec keeps no state between requests: the signature travels in the
+data, as the call's ``provider_data`` (``{"gemini": {"thoughtSignature": ...}}``), filled when
+parsing and put back on the same part when building, so a new provider object sends the same
+second turn. For a ``gemini-3`` model whose tool-call turn has no signature it sends the
+sentinel Google documents for replayed history (``skip_thought_signature_validator``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
@@ -67,7 +67,7 @@ from ._gemini_request import (
 __all__ = ["GENERATED_ID_PREFIX", "GeminiCodec"]
 
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # the sentinel of the docs cited above
-_SIGNATURES_KEPT = 4096
+WIRE = "gemini"  # the key of this wire's provider_data
 _BLOCKED = "blockReason:"  # raw finish reason of a prompt blocked before any candidate
 
 # "STOP" is absent on purpose: Gemini says STOP after function calls too, so the stream core
@@ -223,9 +223,10 @@ class _Parser:
         else:
             response_id = obj.get("responseId")
             call_id = _call_id(str(response_id or ""), index, name, args)
+        data = None
         if isinstance(signature, str) and signature:
-            self._codec.remember_signature(call_id, signature)
-        return ToolDelta(index, call_id, name, args)
+            data = {WIRE: {"thoughtSignature": signature}}
+        return ToolDelta(index, call_id, name, args, data)
 
 
 class GeminiCodec:
@@ -238,8 +239,6 @@ class GeminiCodec:
         # a base URL that already names the API version (".../v1beta") is used as given
         self.base_url = base
         self._api_root = base if _VERSIONED.search(base) else f"{base}/v1beta"
-        self._signatures: dict[str, str] = {}
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GeminiCodec(provider={self.provider!r}, base_url={self.base_url!r})"
@@ -316,17 +315,14 @@ class GeminiCodec:
         if c.id and not c.id.startswith(GENERATED_ID_PREFIX):
             call["id"] = c.id
         part: dict[str, Any] = {"functionCall": call}
-        with self._lock:
-            signature = self._signatures.get(c.id)
-        if signature:
+        mine = (c.provider_data or {}).get(WIRE)
+        signature = mine.get("thoughtSignature") if isinstance(mine, Mapping) else None
+        if isinstance(signature, str) and signature:
             part["thoughtSignature"] = signature
         return part
 
-    def remember_signature(self, call_id: str, signature: str) -> None:
-        with self._lock:
-            self._signatures[call_id] = signature
-            while len(self._signatures) > _SIGNATURES_KEPT:
-                del self._signatures[next(iter(self._signatures))]
+    def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
+        return None
 
     # -- responses -------------------------------------------------------------------------
     def new_parser(self) -> _Parser:

@@ -193,6 +193,9 @@ class OllamaCodec:
             "POST", f"{self.base_url}/api/chat", headers, dumps(body), self.config.secrets
         )
 
+    def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
+        return None
+
     # -- responses -------------------------------------------------------------------------
     def new_parser(self) -> _Parser:
         return _Parser(self)

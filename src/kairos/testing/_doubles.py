@@ -21,8 +21,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from .._client import AsyncHTTPProvider, HTTPProvider, async_provider, provider
-from .._stream import AsyncStream, Stream
+from .._codec import HTTPRequest
+from .._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
 from ..errors import ConfigurationError
 from ..llm import ChatRequest
 from ._render import CONTENT_TYPES, WIRES, error_status, render_body, render_stream
@@ -271,11 +271,11 @@ class _SyncDouble(HTTPProvider):
         """Every HTTP request answered (retries included), in order."""
         return self._backend.exchanges
 
-    def chat_stream(self, req: ChatRequest) -> Stream:
+    def _request(self, req: ChatRequest) -> HTTPRequest:
         self.requests.append(req)
-        request = self.codec.build_request(req)
+        request = super()._request(req)
         request.headers[_HEADER] = self._backend.register(req)
-        return Stream(self._client, self.codec, request, self.options)
+        return request
 
 
 class _AsyncDouble(AsyncHTTPProvider):
@@ -292,11 +292,11 @@ class _AsyncDouble(AsyncHTTPProvider):
     def exchanges(self) -> list[Exchange]:
         return self._backend.exchanges
 
-    async def chat_stream(self, req: ChatRequest) -> AsyncStream:
+    def _request(self, req: ChatRequest) -> HTTPRequest:
         self.requests.append(req)
-        request = self.codec.build_request(req)
+        request = super()._request(req)
         request.headers[_HEADER] = self._backend.register(req)
-        return await AsyncStream(self._client, self.codec, request, self.options).start()
+        return request
 
 
 class ScriptedProvider(_SyncDouble):

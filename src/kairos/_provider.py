@@ -1,51 +1,54 @@
 """The provider objects callers hold: ``HTTPProvider`` (sync) and ``AsyncHTTPProvider``.
 
-Both wrap one codec, one ``httpx`` client (yours, or one they own) and the stream options, and
-expose the same two methods, ``chat`` and ``chat_stream``. Build them with :func:`provider` /
-:func:`async_provider`.
+Both wrap one codec (from the registry in ``providers``), one ``httpx`` client (yours, or one
+they own) and the call options, and expose the same two methods, ``chat`` and
+``chat_stream``. Each call gets its own :class:`~kairos._call.Call` (the call owner) driven by
+a :class:`~kairos.Stream` / :class:`~kairos.AsyncStream` shell. Build them with
+:func:`provider` / :func:`async_provider`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from ._codec import WireCodec
-from ._http import Timeouts
+from . import _http
+from ._call import Call
+from ._codec import HTTPRequest, WireCodec
+from ._options import CallOptions, Timeouts, call_options
 from ._retry import RetryPolicy
-from ._stream import AsyncStream, Stream, StreamOptions
+from ._stream import AsyncStream, Stream
+from .errors import KairosError
 from .llm import ChatRequest, ChatResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncHTTPProvider", "HTTPProvider", "async_provider", "provider"]
 
 
-def _options(
-    timeouts: Timeouts | float | None,
-    max_retries: int | RetryPolicy | None,
-    max_event_bytes: int | None,
-) -> StreamOptions:
-    opts = StreamOptions()
-    if isinstance(timeouts, int | float):
-        timeouts = Timeouts(first_chunk=float(timeouts), idle=float(timeouts))
-    if timeouts is not None:
-        opts = replace(opts, timeouts=timeouts)
-    if isinstance(max_retries, RetryPolicy):
-        opts = replace(opts, retry=max_retries)
-    elif max_retries is not None:
-        opts = replace(opts, retry=RetryPolicy(max_retries=max_retries))
-    if max_event_bytes is not None:
-        opts = replace(opts, max_event_bytes=max_event_bytes)
-    return opts
-
-
 class _Base:
-    def __init__(self, codec: WireCodec, opts: StreamOptions) -> None:
+    def __init__(self, codec: WireCodec, opts: CallOptions) -> None:
         self.codec = codec
         self.options = opts
+        # the error that made a call fall back (a server rejecting an optional field): later
+        # calls send the fallback request at once. Knowledge about the server, kept by the
+        # provider; the codec stays stateless.
+        self._fallback_after: KairosError | None = None
+
+    def _request(self, req: ChatRequest) -> HTTPRequest:
+        """The HTTP request for ``req`` (the testing doubles add a header here)."""
+        request = self.codec.build_request(req)
+        if self._fallback_after is not None:
+            request = self.codec.fallback_request(request, self._fallback_after) or request
+        return request
+
+    def _call(self, req: ChatRequest) -> Call:
+        return Call(self.codec, self._request(req), self.options, on_fallback=self._fell_back)
+
+    def _fell_back(self, err: KairosError) -> None:
+        self._fallback_after = err
 
     @property
     def name(self) -> str:
@@ -63,13 +66,13 @@ class HTTPProvider(_Base):
     """A sync provider: ``chat(req)`` and ``chat_stream(req)``. Use as a context manager (or
     call ``close()``) to release its connections."""
 
-    def __init__(self, codec: WireCodec, opts: StreamOptions, client: httpx.Client | None) -> None:
+    def __init__(self, codec: WireCodec, opts: CallOptions, client: httpx.Client | None) -> None:
         super().__init__(codec, opts)
         self._own = client is None
-        self._client = client or httpx.Client(timeout=opts.timeouts.httpx())
+        self._client = client or _http.client(opts)
 
     def chat_stream(self, req: ChatRequest) -> Stream:
-        return Stream(self._client, self.codec, self.codec.build_request(req), self.options)
+        return Stream(self._client, self._call(req))
 
     def chat(self, req: ChatRequest) -> ChatResponse:
         with self.chat_stream(req) as stream:
@@ -92,15 +95,14 @@ class AsyncHTTPProvider(_Base):
     """The async twin of :class:`HTTPProvider`: ``await chat(req)``, ``await chat_stream(req)``."""
 
     def __init__(
-        self, codec: WireCodec, opts: StreamOptions, client: httpx.AsyncClient | None
+        self, codec: WireCodec, opts: CallOptions, client: httpx.AsyncClient | None
     ) -> None:
         super().__init__(codec, opts)
         self._own = client is None
-        self._client = client or httpx.AsyncClient(timeout=opts.timeouts.httpx())
+        self._client = client or _http.async_client(opts)
 
     async def chat_stream(self, req: ChatRequest) -> AsyncStream:
-        stream = AsyncStream(self._client, self.codec, self.codec.build_request(req), self.options)
-        return await stream.start()
+        return await AsyncStream(self._client, self._call(req)).start()
 
     async def chat(self, req: ChatRequest) -> ChatResponse:
         stream = await self.chat_stream(req)
@@ -148,7 +150,7 @@ def provider(
     codec = _codec(
         spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
     )
-    return HTTPProvider(codec, _options(timeout, max_retries, max_event_bytes), http_client)
+    return HTTPProvider(codec, call_options(timeout, max_retries, max_event_bytes), http_client)
 
 
 def async_provider(
@@ -168,4 +170,5 @@ def async_provider(
     codec = _codec(
         spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
     )
-    return AsyncHTTPProvider(codec, _options(timeout, max_retries, max_event_bytes), http_client)
+    opts = call_options(timeout, max_retries, max_event_bytes)
+    return AsyncHTTPProvider(codec, opts, http_client)

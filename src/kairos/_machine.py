@@ -1,9 +1,10 @@
-"""The pure stream machine: response bytes in, caller chunks out.
+"""The stream machine: one attempt's response bytes in, caller chunks out. Pure, no I/O.
 
-``StreamCore`` owns the framing decoder, the codec's parser, the accumulator and the clocks. It
-never does I/O; the sync and async shells in ``_stream`` feed it bytes and hand its chunks to
-the caller. It produces exactly one final chunk (``done=True``), whether the stream completed,
-failed or was cancelled.
+``StreamMachine`` owns the framing decoder, the codec's event parser, the accumulator and the
+clocks of one attempt. The call owner (``_call``) creates one per attempt; the sync and async
+shells (``_stream``) feed it bytes and hand its chunks to the caller. It produces exactly one
+final chunk (``done=True``), whether the stream completed, failed or was cancelled, and it is
+the one place such a chunk is built, so the error it carries is redacted here.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Callable
 
 from ._accumulate import Accumulator
 from ._codec import WireCodec
-from ._http import Timeouts
 from ._ndjson import NDJSONDecoder
+from ._options import Timeouts
+from ._redact import redact
 from ._sse import SSEDecoder
 from .errors import (
     Cancelled,
@@ -26,38 +28,10 @@ from .errors import (
 )
 from .llm import ChatResponse, FinishReason, StreamChunk, StreamStats
 
-__all__ = ["StreamCore", "scrub"]
+__all__ = ["StreamMachine"]
 
 
-MIN_SECRET = 8
-"""Shorter "keys" (placeholders such as ``x``, ``EMPTY`` or ``ollama`` for local servers) are
-not credentials; redacting them would rewrite every ``x`` in a message, so they are left alone."""
-
-
-def scrub(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
-    """Remove the caller's secrets from an error's text and body (servers may echo keys)."""
-    secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET)
-    if not secrets:
-        return err
-    text = err.message
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "[redacted]")
-    if text != err.message:
-        err.message = text
-        err.args = (text,)
-    if err.body is not None:
-        try:
-            body = repr(err.body)
-            leaked = any(s in body for s in secrets)
-        except RecursionError:  # nested too deep to check (a hostile body): drop it
-            leaked = True
-        if leaked:
-            err.body = "[redacted: the error body contained the API key]"
-    return err
-
-
-class StreamCore:
+class StreamMachine:
     def __init__(
         self,
         codec: WireCodec,
@@ -66,9 +40,11 @@ class StreamCore:
         max_event_bytes: int,
         clock: Callable[[], float] = time.monotonic,
         secrets: tuple[str, ...] = (),
+        attempt: int = 1,
     ) -> None:
         self.codec = codec
         self.secrets = secrets  # redacted from every error the stream ends with
+        self.attempt = attempt  # which request of the call this is (1 = the first)
         self.provider = codec.provider
         self.parser = codec.new_parser()
         self.sse = codec.framing == "sse"
@@ -200,12 +176,12 @@ class StreamCore:
             return self.deadline, "total"
         return at, which
 
-    def time_left(self) -> float:
-        """Seconds the next read may wait (at least 1 ms, so an expired clock times out).
-        Once the stream is done, reads only drain what is left of the body: never wait."""
+    def read_deadline(self) -> float:
+        """When the next read must have returned (a ``clock()`` time), for the I/O edge. Once
+        the stream is done, reads only drain what is left of the body: never wait."""
         if self.done:
-            return 0.001
-        return max(0.001, self._deadline()[0] - self.clock())
+            return 0.0
+        return self._deadline()[0]
 
     def expired(self) -> KairosError | None:
         """The timeout error if a clock has run out, else None."""
@@ -244,6 +220,7 @@ class StreamCore:
             time_to_first_chunk=None if first is None else first - self.started,
             total_time=now - self.started,
             content_length=self.acc.content_length,
+            attempts=self.attempt,
         )
         reason = self._finish_reason()
         return StreamChunk(
@@ -260,7 +237,7 @@ class StreamCore:
         return self._final()
 
     def fail(self, err: KairosError) -> StreamChunk:
-        scrub(err, self.secrets)  # in-band error events may echo the key too
+        redact(err, self.secrets)  # in-band error events may echo the key too
         if err.provider is None:
             err.provider = self.provider
         self.error = err

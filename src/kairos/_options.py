@@ -1,0 +1,63 @@
+"""What a caller can set for every call: the clocks, the retry policy and the size limits.
+
+Pure data; :func:`call_options` turns the keyword arguments of :func:`kairos.provider` into one
+:class:`CallOptions`. The I/O module (``_http``) translates :class:`Timeouts` for httpx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ._retry import RetryPolicy
+from .errors import DeadlineExceeded, FirstChunkTimeout, KairosError
+
+__all__ = ["CallOptions", "Timeouts", "call_options"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. ``first_chunk`` runs from sending the request to the first event; ``idle``
+    from each event to the next (keep-alive comments and pings do not reset it); ``total``
+    caps the whole call (``None``: no cap)."""
+
+    connect: float = 10.0
+    first_chunk: float = 120.0
+    idle: float = 60.0
+    total: float | None = None
+
+    def no_headers(self, provider: str) -> KairosError:
+        """The error for a server that sent no response headers in time."""
+        if self.total is not None and self.total <= self.first_chunk:
+            return DeadlineExceeded(
+                f"total deadline of {self.total:g}s exceeded", provider=provider
+            )
+        return FirstChunkTimeout(f"no response within {self.first_chunk:g}s", provider=provider)
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_event_bytes: int = 32 * 1024 * 1024
+    max_error_body: int = 64 * 1024
+
+
+def call_options(
+    timeouts: Timeouts | float | None,
+    max_retries: int | RetryPolicy | None,
+    max_event_bytes: int | None,
+) -> CallOptions:
+    """``timeout=`` (a :class:`Timeouts`, or one number for the first-chunk and idle clocks),
+    ``max_retries=`` (a count or a :class:`RetryPolicy`) and ``max_event_bytes=``."""
+    opts = CallOptions()
+    if isinstance(timeouts, int | float):
+        timeouts = Timeouts(first_chunk=float(timeouts), idle=float(timeouts))
+    if timeouts is not None:
+        opts = replace(opts, timeouts=timeouts)
+    if isinstance(max_retries, RetryPolicy):
+        opts = replace(opts, retry=max_retries)
+    elif max_retries is not None:
+        opts = replace(opts, retry=RetryPolicy(max_retries=max_retries))
+    if max_event_bytes is not None:
+        opts = replace(opts, max_event_bytes=max_event_bytes)
+    return opts
