@@ -29,7 +29,7 @@ llm = ScriptedProvider(
         Reply.text("Let me check.", calls=[Call("weather", {"city": "Paris"})]),
         "It is 18 degrees in Paris.",  # a string is a plain text reply
     ],
-    wire="anthropic",
+    wire="anthropic-messages",
 )
 print(answer(llm, "Weather in Paris?"))
 print(f"tool result sent back: {llm.requests[1].messages[-1].content!r}")

@@ -1,68 +1,109 @@
-"""The five providers' wire formats for the fault tests, built from recorded conformance bodies.
+"""The wires the fault tests run on: recorded success bodies, cut into events, plus the shapes
+the faults need, rendered by each wire's own renderer through the registry.
 
-Each :class:`Wire` splits one recorded success body into framed events and knows the provider's
-own shapes for what the faults need: a keep-alive that is not an event, an in-band error, HTTP
-error bodies, a non-stream JSON answer. Error shapes come from each provider's API reference
-("Errors" pages) or from recorded bodies in ``fixtures/conformance``, as noted per wire.
-
-``text_of`` reads the caller-visible text out of events independently of kairos, so a test can
-say what partial content a truncated stream must keep.
+Each wire's test folder holds its row (``tests/providers/<wire>/fault_rows.py``): the preset,
+the recorded success case to cut, the retryable failure kind to send in-band, what kairos can
+say about a context-length body from structured fields only, and ``visible_text``: the
+caller-visible text of one event, read independently of kairos, so a test can say what partial
+content a truncated stream must keep. Everything else (a keep-alive, an in-band error, HTTP
+error bodies, a non-stream answer, a content event) comes from the wire's renderer
+(:mod:`kairos.providers._render`) and its :class:`~kairos.providers.WireSpec`: this module
+renders nothing on its own and names no wire.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from types import UnionType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 import kairos
+from cases import TESTS, conformance
 from faults import Fault
+from kairos.providers import PRESETS, resolve_wire, wire_spec
+from kairos.providers._render import http_error_body, render_body, render_error, render_stream
+from kairos.testing import Fail, Reply, Text
 
-CONFORMANCE = Path(__file__).parent / "fixtures" / "conformance"
 MODES = ["sync", "async"]
-
-
-def _json(obj: Any) -> bytes:
-    return json.dumps(obj).encode()
 
 
 @dataclass(frozen=True)
 class Wire:
     name: str  # the preset used (also the test id)
     fmt: str  # the conformance folder
-    case: str
-    suffix: str  # appended to the server URL for the base URL
-    ctype: str
-    keepalive: bytes  # bytes a server sends to keep the connection alive; never an event
-    inband_error: bytes  # a retryable error event (overload / rate limit / server error)
-    inband_cls: type[kairos.APIStatusError]
-    status_body: Callable[[int], dict[str, Any]]  # the provider's HTTP error body for a status
-    context_body: dict[str, Any]  # its 400 "prompt too long" body
+    case: str  # the recorded success body the faults cut
+    inband_kind: str  # a retryable failure kind, sent as an in-band error event
+    inband_cls: type[kairos.APIStatusError]  # what kairos raises for it
     context_cls: type[kairos.APIStatusError]  # what kairos can say from structured fields only
-    answer: dict[str, Any]  # a complete non-stream answer with content "Hi there"
     trailer: int  # trailing events carrying the finish reason / end marker
+    visible_text: Callable[[dict[str, Any]], str]  # one event's caller-visible text
+    context_body_override: dict[str, Any] | None = None  # a provider's own "prompt too long"
 
     @property
-    def body(self) -> bytes:
-        folder = CONFORMANCE / self.fmt / self.case
-        return next(folder.glob("response.*")).read_bytes()
+    def wire(self) -> str:
+        return resolve_wire(self.name)
 
     @property
-    def expected(self) -> dict[str, Any]:
-        case = json.loads((CONFORMANCE / self.fmt / self.case / "case.json").read_text())
-        return dict(case["expected"])
+    def suffix(self) -> str:
+        """Appended to the server URL for the base URL: the path of the preset's own."""
+        return urlsplit(PRESETS[self.name].base_url).path.rstrip("/")
+
+    @property
+    def ctype(self) -> str:
+        return wire_spec(self.wire).stream_type
 
     @property
     def sse(self) -> bool:
-        return self.ctype == "text/event-stream"
+        return wire_spec(self.wire).framing == "sse"
+
+    @property
+    def keepalive(self) -> bytes:
+        """Bytes a server sends to keep the connection alive; never an event."""
+        return wire_spec(self.wire).keepalive
+
+    def _frames(self, reply: Reply) -> list[bytes]:
+        return [f for f in render_stream(reply, self.wire, "m") if isinstance(f, bytes)]
+
+    @property
+    def inband_error(self) -> bytes:
+        """A retryable error event, in the wire's own shape."""
+        return self._frames(Reply([Fail(self.inband_kind, "the model is busy")]))[-1]
+
+    def status_body(self, status: int) -> dict[str, Any]:
+        """The provider's HTTP error body for a status."""
+        return dict(json.loads(http_error_body(self.wire, status, f"HTTP {status} test")))
+
+    @property
+    def context_body(self) -> dict[str, Any]:
+        """Its 400 "prompt too long" body."""
+        if self.context_body_override is not None:
+            return self.context_body_override
+        fail = Fail("context_length", "the prompt is longer than the model's context")
+        return dict(json.loads(render_error(fail, self.wire)))
+
+    @property
+    def answer(self) -> dict[str, Any]:
+        """A complete non-stream answer with content "Hi there"."""
+        reply = Reply.text("Hi there", usage=kairos.Usage(3, 2, 5))
+        return dict(json.loads(render_body(reply, self.wire, "m")))
+
+    @property
+    def body(self) -> bytes:
+        return next((conformance(self.fmt) / self.case).glob("response.*")).read_bytes()
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        case = json.loads((conformance(self.fmt) / self.case / "case.json").read_text())
+        return dict(case["expected"])
 
     @property
     def events(self) -> list[bytes]:
@@ -100,25 +141,9 @@ def _data(event: bytes) -> dict[str, Any] | None:
 
 
 def content_event(wire: Wire, text: str) -> bytes:
-    """One event carrying ``text`` as content, in the wire's own shape."""
-    if wire.fmt in ("openai-chat", "dashscope"):
-        obj: dict[str, Any] = {
-            "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
-        }
-        return b"data: " + _json(obj) + b"\n\n"
-    if wire.fmt == "anthropic-messages":
-        obj = {
-            "type": "content_block_delta",
-            "index": 0,
-            "delta": {"type": "text_delta", "text": text},
-        }
-        return b"event: content_block_delta\ndata: " + _json(obj) + b"\n\n"
-    if wire.fmt == "gemini":
-        obj = {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}}]}
-        return b"data: " + _json(obj) + b"\n\n"
-    obj = {"model": "m", "message": {"role": "assistant", "content": text}, "done": False}
-    return _json(obj) + b"\n"
+    """One event carrying ``text`` as content, in the wire's own shape (not the last one)."""
+    frames = wire._frames(Reply([Text(text), Text("")]))
+    return next(f for f in frames if wire.visible_text(_data(f) or {}) == text)
 
 
 def line_start(wire: Wire) -> bytes:
@@ -127,214 +152,22 @@ def line_start(wire: Wire) -> bytes:
 
 
 def text_of(wire: Wire, events: list[bytes]) -> str:
+    return "".join(wire.visible_text(_data(ev) or {}) for ev in events)
+
+
+def _rows() -> list[Wire]:
+    """Every wire's rows, from ``tests/providers/*/fault_rows.py``."""
     out = []
-    for ev in events:
-        obj = _data(ev) or {}
-        if wire.fmt in ("openai-chat", "dashscope"):
-            choices = obj.get("choices") or [{}]
-            out.append((choices[0].get("delta") or {}).get("content") or "")
-        elif wire.fmt == "anthropic-messages":
-            delta = obj.get("delta") or {}
-            out.append(delta.get("text") or "" if delta.get("type") == "text_delta" else "")
-        elif wire.fmt == "gemini":
-            for cand in obj.get("candidates") or []:
-                for part in (cand.get("content") or {}).get("parts") or []:
-                    out.append("" if part.get("thought") else part.get("text") or "")
-        else:
-            out.append((obj.get("message") or {}).get("content") or "")
-    return "".join(out)
+    for path in sorted(TESTS.glob("providers/*/fault_rows.py")):
+        spec = importlib.util.spec_from_file_location(f"fault_rows_{path.parent.name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out += [Wire(**row, visible_text=module.visible_text) for row in module.ROWS]
+    return out
 
 
-# -- error shapes ------------------------------------------------------------------------------
-def _openai_status(status: int) -> dict[str, Any]:
-    # OpenAI API reference, "Error codes": {"error": {"message", "type", "param", "code"}}
-    kind, code = {
-        401: ("invalid_request_error", "invalid_api_key"),
-        429: ("requests", "rate_limit_exceeded"),
-        500: ("server_error", None),
-    }.get(status, (None, None))
-    return {"error": {"message": f"HTTP {status} test", "type": kind, "param": None, "code": code}}
-
-
-def _anthropic_status(status: int) -> dict[str, Any]:
-    # Anthropic API reference, "Errors": {"type": "error", "error": {"type", "message"}}
-    kind = {401: "authentication_error", 429: "rate_limit_error", 500: "api_error"}.get(
-        status, "overloaded_error"
-    )
-    return {"type": "error", "error": {"type": kind, "message": "test"}, "request_id": "req_1"}
-
-
-def _gemini_status(status: int) -> dict[str, Any]:
-    # google.rpc.Status as the Gemini API returns it
-    name = {401: "UNAUTHENTICATED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}.get(
-        status, "UNAVAILABLE"
-    )
-    return {"error": {"code": status, "message": "test", "status": name}}
-
-
-def _ollama_status(status: int) -> dict[str, Any]:
-    return {"error": f"test error {status}"}  # ollama docs/api/errors.mdx: {"error": "<text>"}
-
-
-_OPENAI_CONTEXT = {  # the OpenAI API's structured context-length error
-    "error": {
-        "message": "This model's maximum context length is 128000 tokens.",
-        "type": "invalid_request_error",
-        "param": "messages",
-        "code": "context_length_exceeded",
-    }
-}
-_OPENAI_INBAND = _json(
-    {"error": {"message": "The server had an error", "type": "server_error", "param": None}}
-)
-_OPENAI_ANSWER = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "model": "m",
-    "choices": [
-        {
-            "index": 0,
-            "message": {"role": "assistant", "content": "Hi there"},
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-}
-
-WIRES = [
-    Wire(
-        "openai",
-        "openai-chat",
-        "oai-text-stop-usage",
-        "/v1",
-        "text/event-stream",
-        b": keep-alive\n\n",
-        b"data: " + _OPENAI_INBAND + b"\n\n",
-        kairos.ServerError,
-        _openai_status,
-        _OPENAI_CONTEXT,
-        kairos.ContextLengthError,
-        _OPENAI_ANSWER,
-        3,
-    ),
-    Wire(
-        "qwen",
-        "dashscope",
-        "docs-qwen-plus-usage",
-        "/v1",
-        "text/event-stream",
-        b": keep-alive\n\n",
-        # DashScope compatible mode uses OpenAI's error object; a rate limit in-band
-        b'data: {"error": {"message": "Requests rate limit exceeded", "type": "requests", '
-        b'"code": "rate_limit_exceeded"}}\n\n',
-        kairos.RateLimitError,
-        _openai_status,
-        # DashScope says "Range of input length should be [1, N]" with a generic code: no
-        # structured field names the context length, so kairos can only say BadRequestError
-        {
-            "error": {
-                "message": "Range of input length should be [1, 129024]",
-                "type": "invalid_request_error",
-                "code": "invalid_parameter_error",
-            }
-        },
-        kairos.BadRequestError,
-        {**_OPENAI_ANSWER, "model": "qwen-plus"},
-        3,
-    ),
-    Wire(
-        "anthropic",
-        "anthropic-messages",
-        "docs-basic-text-ping",
-        "",
-        "text/event-stream",
-        b'event: ping\ndata: {"type": "ping"}\n\n',
-        (CONFORMANCE / "anthropic-messages/docs-error-overloaded/response.sse").read_bytes().strip()
-        + b"\n\n",
-        kairos.OverloadedError,
-        _anthropic_status,
-        # "prompt is too long" is an invalid_request_error: only the message says why
-        {
-            "type": "error",
-            "error": {
-                "type": "invalid_request_error",
-                "message": "prompt is too long: 208310 tokens > 200000 maximum",
-            },
-        },
-        kairos.BadRequestError,
-        {
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": "m",
-            "content": [{"type": "text", "text": "Hi there"}],
-            "stop_reason": "end_turn",
-            "usage": {"input_tokens": 3, "output_tokens": 2},
-        },
-        2,
-    ),
-    Wire(
-        "gemini",
-        "gemini",
-        "pai-text-basic",
-        "",
-        "text/event-stream",
-        b": keep-alive\n\n",
-        b'data: {"error": {"code": 503, "message": "The model is overloaded.", '
-        b'"status": "UNAVAILABLE"}}\n\n',
-        kairos.OverloadedError,
-        _gemini_status,
-        # INVALID_ARGUMENT "The input token count exceeds the maximum...": message text only
-        {
-            "error": {
-                "code": 400,
-                "message": "The input token count (1200000) exceeds the maximum "
-                "number of tokens allowed (1048576).",
-                "status": "INVALID_ARGUMENT",
-            }
-        },
-        kairos.BadRequestError,
-        {
-            "candidates": [
-                {
-                    "content": {"parts": [{"text": "Hi there"}], "role": "model"},
-                    "finishReason": "STOP",
-                }
-            ],
-            "usageMetadata": {
-                "promptTokenCount": 3,
-                "candidatesTokenCount": 2,
-                "totalTokenCount": 5,
-            },
-            "modelVersion": "gemini-2.5-flash",
-        },
-        1,
-    ),
-    Wire(
-        "ollama",
-        "ollama-chat",
-        "sk-phi3-tail-stop-usage",
-        "",
-        "application/x-ndjson",
-        b"\n",  # NDJSON has no comments; a blank line is the only filler a server can send
-        # ollama server/routes.go: an error after the first line is one {"error": text} line
-        b'{"error": "an error was encountered while running the model"}\n',
-        kairos.ServerError,
-        _ollama_status,
-        {"error": "the input length exceeds the context length"},
-        kairos.BadRequestError,
-        {
-            "model": "m",
-            "created_at": "2024-07-02T11:45:16Z",
-            "message": {"role": "assistant", "content": "Hi there"},
-            "done": True,
-            "done_reason": "stop",
-            "prompt_eval_count": 3,
-            "eval_count": 2,
-        },
-        1,
-    ),
-]
+WIRES = _rows()
 WIRE_IDS = [w.name for w in WIRES]
 wires = pytest.mark.parametrize("wire", WIRES, ids=WIRE_IDS)
 modes = pytest.mark.parametrize("mode", MODES)

@@ -7,27 +7,25 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 import kairos
+from cases import conformance
 from loopback import LoopbackServer, Reply
 
-FIXTURES = Path(__file__).parent / "fixtures"
-CONFORMANCE = FIXTURES / "conformance"
 WAYS = [("loopback", "sync"), ("loopback", "async"), ("mock", "sync"), ("mock", "async")]
 WAY_IDS = [f"{t}-{m}" for t, m in WAYS]
 MOCK_URL = "http://mock.test"
 
 
 def case_names(fmt: str) -> list[str]:
-    return sorted(p.name for p in (CONFORMANCE / fmt).iterdir() if p.is_dir())
+    return sorted(p.name for p in conformance(fmt).iterdir() if p.is_dir())
 
 
 def load_case(fmt: str, name: str) -> tuple[dict[str, Any], bytes]:
-    folder = CONFORMANCE / fmt / name
+    folder = conformance(fmt) / name
     case = json.loads((folder / "case.json").read_text())
     body = next(folder.glob("response.*")).read_bytes()
     return case, body

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kairos
+from cases import conformance
 from kairos._ndjson import NDJSONDecoder
 
-CONFORMANCE = Path(__file__).parent / "fixtures" / "conformance"
-BODIES = sorted(CONFORMANCE.glob("ollama-chat/*/response.ndjson"))
+BODIES = sorted(conformance("ollama-chat").glob("*/response.ndjson"))
 
 
 def decode(*feeds: bytes, max_line_bytes: int | None = None) -> list[bytes]:

@@ -24,7 +24,6 @@ import copy
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,12 +32,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import kairos
+from cases import conformance
 from kairos._machine import StreamMachine
 from kairos._options import Timeouts
 from kairos._sse import SSEDecoder
 from kairos.providers import make_codec
 
-CONFORMANCE = Path(__file__).parent / "fixtures" / "conformance"
 URL = "http://mock.test"
 KEY_ = "sk-test-0123456789"  # long enough that redacting it never touches other text
 REQ = kairos.ChatRequest([kairos.Message.user("hi")], model="m")
@@ -57,7 +56,7 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 def _seeds(folders: tuple[str, ...]) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for folder in folders:
-        for path in sorted((CONFORMANCE / folder).glob("*/response.*")):
+        for path in sorted(conformance(folder).glob("*/response.*")):
             body = path.read_bytes()
             if path.suffix == ".sse":
                 dec = SSEDecoder()

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kairos
+from harness import _drain_async, _drain_sync
 
 KINDS = ("429", "500", "503", "529", "reset", "in-band")
 FAST: dict[str, Any] = {"base_delay": 0.001, "max_delay": 0.002}
@@ -76,12 +77,12 @@ def run(wire: str, outcomes: list[str], retries: int, mode: str) -> tuple[Script
     script = Script(wire, outcomes)
     kw: dict[str, Any] = {"api_key": "test-key-12345", "base_url": "http://mock.test", "model": "m"}
     policy = kairos.RetryPolicy(max_retries=retries, **FAST)
+    req = kairos.ChatRequest([kairos.Message.user("hi")])
     if mode == "sync":
         client = httpx.Client(transport=httpx.MockTransport(script))
         with kairos.provider(wire, http_client=client, max_retries=policy, **kw) as p:
             try:
-                with p.chat_stream(kairos.ChatRequest([kairos.Message.user("hi")])) as s:
-                    return script, _drain(s)[-1]
+                return script, _drain_sync(p.chat_stream(req)).final
             except kairos.KairosError as err:
                 return script, err
 
@@ -89,29 +90,12 @@ def run(wire: str, outcomes: list[str], retries: int, mode: str) -> tuple[Script
         client = httpx.AsyncClient(transport=httpx.MockTransport(script))
         async with kairos.async_provider(wire, http_client=client, max_retries=policy, **kw) as p:
             try:
-                stream = await p.chat_stream(kairos.ChatRequest([kairos.Message.user("hi")]))
+                stream = await p.chat_stream(req)
             except kairos.KairosError as err:
                 return err
-            chunks = []
-            async with stream:
-                try:
-                    async for c in stream:
-                        chunks.append(c)
-                except kairos.KairosError:
-                    pass
-            return chunks[-1]
+            return (await _drain_async(stream)).final
 
     return script, asyncio.run(main())
-
-
-def _drain(stream: kairos.Stream) -> list[kairos.StreamChunk]:
-    chunks = []
-    try:
-        for c in stream:
-            chunks.append(c)
-    except kairos.KairosError:
-        pass
-    return chunks
 
 
 def check(wire: str, outcomes: list[str], retries: int, mode: str) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from cases import conformance
 from kairos.serve import Emulator, parse_script, script_from_dir
-from kairos.serve._core import route, split_recorded
-
-FIXTURES = Path(__file__).parent / "fixtures" / "conformance"
+from kairos.serve._emulator import split_recorded
+from kairos.serve._routes import route
 
 
 def _post(emu: Emulator, path: str, body: Any, query: str = "") -> Any:
@@ -28,19 +28,19 @@ def _script(replies: list[Any], **top: Any) -> Emulator:
 @pytest.mark.parametrize(
     ("method", "path", "query", "wire", "kind", "stream"),
     [
-        ("POST", "/v1/chat/completions", "", "openai", "chat", None),
-        ("POST", "/compatible-mode/v1/chat/completions", "", "openai", "chat", None),
-        ("POST", "/v1/messages", "", "anthropic", "chat", None),
+        ("POST", "/v1/chat/completions", "", "openai-chat", "chat", None),
+        ("POST", "/compatible-mode/v1/chat/completions", "", "openai-chat", "chat", None),
+        ("POST", "/v1/messages", "", "anthropic-messages", "chat", None),
         ("POST", "/v1beta/models/g-1:streamGenerateContent", "alt=sse", "gemini", "chat", True),
         ("POST", "/v1beta/models/g-1:streamGenerateContent", "", "gemini", "chat", False),
         ("POST", "/v1beta/models/g-1:generateContent", "", "gemini", "chat", False),
-        ("POST", "/api/chat", "", "ollama", "chat", None),
-        ("GET", "/api/tags", "", "ollama", "tags", None),
-        ("GET", "/api/version", "", "ollama", "version", None),
-        ("GET", "/v1/chat/completions", "", "openai", "unknown", None),
-        ("POST", "/x/v1/messages", "", "anthropic", "unknown", None),
+        ("POST", "/api/chat", "", "ollama-chat", "chat", None),
+        ("GET", "/api/tags", "", "ollama-chat", "probe", None),
+        ("GET", "/api/version", "", "ollama-chat", "probe", None),
+        ("GET", "/v1/chat/completions", "", "openai-chat", "unknown", None),
+        ("POST", "/x/v1/messages", "", "anthropic-messages", "unknown", None),
         ("POST", "/v1beta/models/g:countTokens", "", "gemini", "unknown", None),
-        ("POST", "/api/generate", "", "ollama", "unknown", None),
+        ("POST", "/api/generate", "", "ollama-chat", "unknown", None),
     ],
 )
 def test_routes(
@@ -50,6 +50,8 @@ def test_routes(
     assert (r.wire, r.kind) == (wire, kind)
     if kind == "chat":
         assert r.stream == stream
+    if kind == "probe":
+        assert r.probe is not None and r.probe.path == path
 
 
 def test_ordered_replies_repeat_the_last_and_matches_are_not_consumed() -> None:
@@ -91,7 +93,7 @@ def test_stream_without_alt_sse_is_a_json_array() -> None:
 
 @pytest.mark.parametrize("fmt", ["openai-chat", "ollama-chat", "anthropic-messages", "gemini"])
 def test_recorded_bodies_split_per_event_and_rejoin_exactly(fmt: str) -> None:
-    for body_file in sorted((FIXTURES / fmt).glob("*/response.*")):
+    for body_file in sorted(conformance(fmt).glob("*/response.*")):
         body = body_file.read_bytes()
         pieces = split_recorded(body)
         assert b"".join(pieces) == body and all(pieces)
@@ -122,10 +124,10 @@ def test_http_error_entry_has_retry_after_and_the_provider_shape() -> None:
 
 
 def test_script_from_dir_serves_recorded_bodies_in_path_order() -> None:
-    script = script_from_dir(FIXTURES / "ollama-chat")
-    names = sorted(p.parent.name for p in (FIXTURES / "ollama-chat").glob("*/response.*"))
+    script = script_from_dir(conformance("ollama-chat"))
+    names = sorted(p.parent.name for p in (conformance("ollama-chat")).glob("*/response.*"))
     assert len(script.entries) == len(names)
-    first = (FIXTURES / "ollama-chat" / names[0]).glob("response.*")
+    first = (conformance("ollama-chat") / names[0]).glob("response.*")
     assert script.entries[0].recorded == next(first).read_bytes()
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 import kairos
-from harness import CONFORMANCE, Outcome, case_names, check_expected, load_case
+from cases import conformance
+from harness import Outcome, case_names, check_expected, load_case
 from kairos.serve import EmulatorServer
 
 # format -> (kairos provider, which base URL it takes)
@@ -40,7 +41,7 @@ def server() -> Iterator[EmulatorServer]:
     replies = [
         {
             "match": _marker(fmt, name),
-            "recorded": str(next((CONFORMANCE / fmt / name).glob("response.*"))),
+            "recorded": str(next((conformance(fmt) / name).glob("response.*"))),
         }
         for fmt, name in CASES
     ]

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kairos
+from cases import all_bodies, conformance
 from kairos._sse import ServerSentEvent, SSEDecoder
 
-CONFORMANCE = Path(__file__).parent / "fixtures" / "conformance"
-SSE_BODIES = sorted(CONFORMANCE.glob("*/*/response.sse"))
+SSE_BODIES = all_bodies("sse")
 BIG = 20 * 1024
 
 
@@ -212,7 +212,7 @@ def test_recorded_body_one_byte_at_a_time(path: Path) -> None:
 
 @pytest.mark.parametrize("nl", [b"\r\n", b"\r"], ids=["CRLF", "CR"])
 def test_recorded_body_with_other_line_endings(nl: bytes) -> None:
-    path = CONFORMANCE / "openai-chat" / "oai-tool-single" / "response.sse"
+    path = conformance("openai-chat") / "oai-tool-single" / "response.sse"
     body = path.read_bytes()
     other = body.replace(b"\r\n", b"\n").replace(b"\n", nl)
     whole = decode(body)

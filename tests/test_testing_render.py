@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 import kairos
+from kairos.providers import wire_spec
 from kairos.testing import (
     CONTENT_TYPES,
     WIRES,
@@ -29,7 +30,7 @@ from kairos.testing import (
     render_stream,
 )
 
-PRESET = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "ollama": "ollama"}
+PRESET = {wire: wire_spec(wire).preset for wire in WIRES}  # the preset that speaks each wire
 REQ = kairos.ChatRequest([kairos.Message.user("weather in Paris and Rome?")])
 USAGE = kairos.Usage(prompt_tokens=31, completion_tokens=17, total_tokens=48)
 
@@ -144,7 +145,7 @@ def test_finish_reasons(wire: str, finish: str) -> None:
 # what each wire's real error shape gives: Anthropic and Gemini have no context-length type;
 # Ollama drops the status of an error written after the first line (always a server error)
 EXPECTED: dict[str, dict[str, type[kairos.APIStatusError]]] = {
-    "openai": {
+    "openai-chat": {
         "overloaded": kairos.OverloadedError,
         "rate_limit": kairos.RateLimitError,
         "server": kairos.ServerError,
@@ -153,13 +154,16 @@ EXPECTED: dict[str, dict[str, type[kairos.APIStatusError]]] = {
         "context_length": kairos.ContextLengthError,
     },
 }
-EXPECTED["anthropic"] = {**EXPECTED["openai"], "context_length": kairos.BadRequestError}
-EXPECTED["gemini"] = EXPECTED["anthropic"]
-EXPECTED["ollama"] = dict.fromkeys(EXPECTED["openai"], kairos.ServerError)
+EXPECTED["anthropic-messages"] = {
+    **EXPECTED["openai-chat"],
+    "context_length": kairos.BadRequestError,
+}
+EXPECTED["gemini"] = EXPECTED["anthropic-messages"]
+EXPECTED["ollama-chat"] = dict.fromkeys(EXPECTED["openai-chat"], kairos.ServerError)
 
 
 @pytest.mark.parametrize("wire", WIRES)
-@pytest.mark.parametrize("kind", sorted(EXPECTED["openai"]))
+@pytest.mark.parametrize("kind", sorted(EXPECTED["openai-chat"]))
 def test_fail_renders_typed_in_band_error(wire: str, kind: str) -> None:
     reply = Reply([Text("partial "), Text("answer"), Fail(kind, "boom"), Text("never")])
     with _provider(_body(reply, wire), wire, CONTENT_TYPES[wire]) as p:
@@ -174,7 +178,7 @@ def test_fail_renders_typed_in_band_error(wire: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize("wire", WIRES)
-@pytest.mark.parametrize("kind", sorted(EXPECTED["openai"]))
+@pytest.mark.parametrize("kind", sorted(EXPECTED["openai-chat"]))
 def test_http_error_bodies(wire: str, kind: str) -> None:
     body = render_error(Fail(kind, "nope"), wire)
     assert render_body(Reply([Fail(kind, "nope")]), wire, "m") == body
@@ -183,8 +187,8 @@ def test_http_error_bodies(wire: str, kind: str) -> None:
         pytest.raises(kairos.APIStatusError) as info,
     ):
         p.chat(REQ)
-    want: Any = EXPECTED["anthropic" if wire == "ollama" else wire][kind]
-    if wire == "ollama" and kind == "context_length":
+    want: Any = EXPECTED["anthropic-messages" if wire == "ollama-chat" else wire][kind]
+    if wire == "ollama-chat" and kind == "context_length":
         want = kairos.BadRequestError  # a plain 400
     assert type(info.value) is want, info.value
 

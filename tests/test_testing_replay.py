@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 import kairos
-from harness import CONFORMANCE, Outcome, case_names, check_expected, load_case
+from cases import conformance
+from harness import Outcome, case_names, check_expected, load_case
 from kairos.testing import (
     NetworkBlocked,
     ReplayTransport,
@@ -95,7 +96,7 @@ def test_replaying_a_recorded_body_gives_the_expected_result(
 
 
 def test_replay_from_a_path_with_delays_and_pieces() -> None:
-    path = next((CONFORMANCE / "openai-chat" / "oai-text-stop-usage").glob("response.*"))
+    path = next((conformance("openai-chat") / "oai-text-stop-usage").glob("response.*"))
     case = load_case("openai-chat", "oai-text-stop-usage")[0]
     for transport in (
         ReplayTransport(path, split=64, delay=0.001),
@@ -109,7 +110,7 @@ def test_replay_from_a_path_with_delays_and_pieces() -> None:
 
 
 def test_replay_content_type_and_status() -> None:
-    ndjson = CONFORMANCE / "ollama-chat" / "docs-chat-tool-call"
+    ndjson = conformance("ollama-chat") / "docs-chat-tool-call"
     body = next(ndjson.glob("response.*")).read_bytes()
     t = ReplayTransport(body)
     client = httpx.Client(transport=t)

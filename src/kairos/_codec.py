@@ -2,8 +2,10 @@
 
 A codec turns a :class:`~kairos.ChatRequest` into an :class:`HTTPRequest`, turns each framed
 event of the response body into a :class:`Delta`, and turns an HTTP error response into a typed
-error. The stream machinery (``_stream``) and the accumulator (``_accumulate``) do the rest, the
-same way for every provider. Core modules never name a provider; codecs live in ``providers/``.
+error. The call owner (``_call``), the stream machine (``_machine``) and the accumulator
+(``_accumulate``) do the rest, the same way for every wire. Codecs keep no state between
+requests: what a later turn needs travels in the messages (``ToolCall.provider_data``). Core
+modules never name a provider; each wire's codec lives in its folder under ``providers/``.
 """
 
 from __future__ import annotations

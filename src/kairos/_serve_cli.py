@@ -20,15 +20,16 @@ def _port(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    from .serve._routes import wire_titles
+
     s = sub.add_parser(
         "serve",
         help="run the offline provider emulator",
         description=(
-            "Serve OpenAI Chat Completions (and DashScope's compatible path), Anthropic "
-            "Messages, Gemini and Ollama on a loopback port, answering from a YAML/JSON script "
-            "or from recorded bodies, and print the base URL for each provider. Without a "
-            "script or --recorded, answers with the offline demo's scripted replies. Ctrl-C "
-            "stops it."
+            f"Serve {wire_titles()} on a loopback port (every preset's paths), answering "
+            "from a YAML/JSON script or from recorded bodies, and print the base URL for each "
+            "provider. Without a script or --recorded, answers with the offline demo's "
+            "scripted replies. Ctrl-C stops it."
         ),
     )
     s.add_argument("script", nargs="?", help="a .yaml/.yml/.json script file")

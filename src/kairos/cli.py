@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 
 import kairos
 from kairos import _serve_cli
-from kairos.providers import PRESETS
+from kairos.providers import PRESETS, Preset
 
 DEFAULT_PROMPT = "Escribe un poema corto (4 versos) sobre la programación en Go."
-AUTO_ORDER = ("openai", "anthropic", "gemini", "qwen", "groq", "deepseek", "openrouter")
+AUTO_ORDER = tuple(p.name for p in PRESETS.values() if p.auto)  # the registry's rows say which
 OFFLINE = "offline"
 
 
@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
             "Stream one reply and print it as it arrives. Without --provider, kairos picks the "
             "first provider whose API key is set ("
             + ", ".join(AUTO_ORDER)
-            + "), then a reachable local Ollama, else the embedded offline demo."
+            + "), then a reachable local "
+            + " or ".join(p.name for p in PRESETS.values() if p.local)
+            + " server, else the embedded offline demo."
         ),
     )
     s.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help="the user message")
@@ -47,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--model", help="model name (default: the provider's default model)")
     s.add_argument(
         "--base-url",
-        help="server base URL, as the provider's official SDK expects it "
-        "(OpenAI-style: http://host/v1; Anthropic/Gemini: http://host; Ollama: http://host:11434)",
+        help="server base URL, as the provider's official SDK expects it (the same form as "
+        "the preset's default base URL; see `kairos providers`)",
     )
     s.add_argument("--system", help="a system prompt")
     s.add_argument("--temperature", type=float)
@@ -91,14 +93,21 @@ class _Tally:
         return time.monotonic() - self.started
 
 
-def _ollama_reachable(env: Mapping[str, str]) -> bool:
-    host = env.get("OLLAMA_HOST") or PRESETS["ollama"].base_url
+def _reachable(preset: Preset, env: Mapping[str, str]) -> bool:
+    """Whether a local server (a preset marked ``local``) accepts connections."""
+    host = (env.get(preset.base_url_env) if preset.base_url_env else None) or preset.base_url
     parts = urlsplit(host if "://" in host else f"http://{host}")
+    port = parts.port or urlsplit(preset.base_url).port or 80
     try:
-        with socket.create_connection((parts.hostname or "localhost", parts.port or 11434), 0.3):
+        with socket.create_connection((parts.hostname or "localhost", port), 0.3):
             return True
     except OSError:
         return False
+
+
+def _any_server() -> Preset:
+    """The preset for a server at any base URL (the row without a base URL of its own)."""
+    return next(p for p in PRESETS.values() if not p.base_url)
 
 
 def pick_provider(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, str]:
@@ -106,26 +115,27 @@ def pick_provider(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str
     if args.provider:
         return args.provider, "chosen with --provider"
     if args.base_url:
-        return "openai-compatible", "--base-url given without --provider"
+        return _any_server().name, "--base-url given without --provider"
     for name in AUTO_ORDER:
         for var in PRESETS[name].key_env:
             if env.get(var):
                 return name, f"{var} is set"
-    if _ollama_reachable(env):
-        return "ollama", "a local Ollama answered"
-    return OFFLINE, "no API key set and no local Ollama: embedded offline demo"
+    for preset in PRESETS.values():
+        if preset.local and _reachable(preset, env):
+            return preset.name, f"a local {preset.name} server answered"
+    return OFFLINE, "no API key set and no local server: embedded offline demo"
 
 
 @contextlib.contextmanager
 def _open_provider(name: str, args: argparse.Namespace) -> Iterator[kairos.HTTPProvider]:
     timeout = kairos.Timeouts(first_chunk=args.timeout, idle=args.timeout) if args.timeout else None
     if name == OFFLINE:
-        from kairos.providers._offline import DEMO_MODEL, OfflineServer
+        from kairos.serve._offline import DEMO_MODEL, OfflineServer
 
         with (
             OfflineServer() as server,
             kairos.provider(
-                "openai-compatible",
+                server.preset,
                 base_url=server.base_url,
                 model=args.model or DEMO_MODEL,
                 timeout=timeout,

@@ -1,15 +1,19 @@
 """The kairos contract: read this file first.
 
 Everything a caller touches is defined here: messages, tools, the request, the response, the
-stream chunk and the provider protocols. Providers are pure codecs plugged into one stream
-machine (``kairos._stream``); nothing in this module does I/O.
+stream chunk and the provider protocols. Behind them, each wire format is a pure codec
+(``kairos.providers``); one call owner per call (``kairos._call``) drives it through the stream
+machine, with thin sync and async shells (``kairos._stream``) doing the I/O. Nothing in this
+module does I/O.
 
 Stream semantics (identical for every provider, sync and async)
 ----------------------------------------------------------------
 * ``provider.chat_stream(req)`` sends the request. Failures before any byte of the body
   (connect errors, timeouts, HTTP error statuses) raise a typed :class:`kairos.errors.KairosError`
-  from that call, like the Go original returning ``(nil, err)``. Retries happen only here, while
-  nothing has reached the caller.
+  from that call, like the Go original returning ``(nil, err)``. Retries happen only while
+  nothing has reached the caller (also for an in-band error before the first chunk), and a call
+  sends at most ``max_retries + 1`` requests however its attempts fail
+  (``StreamStats.attempts`` says how many it sent).
 * Iterating the returned stream yields :class:`StreamChunk`. Chunks carry deltas (``content``,
   ``reasoning``) and ``tool_calls`` accumulated so far. Events with nothing for the caller
   (pings, keep-alive comments, role-only or usage-only events) yield no chunk.
@@ -101,7 +105,7 @@ class Message:
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None  # for Role.TOOL: which call this answers
-    name: str | None = None  # for Role.TOOL: the function name (Gemini and Ollama need it)
+    name: str | None = None  # for Role.TOOL: the function name (some wires need it)
 
     @classmethod
     def system(cls, content: str) -> Message:

@@ -1,7 +1,16 @@
-"""The provider registry: wire formats (codec modules, imported lazily) and presets (data rows).
+"""The provider registry: wire formats and presets, as data rows.
 
-An OpenAI-compatible endpoint that needs no code is one row in ``PRESETS``; a new wire format
-is one codec module plus one entry in ``WIRES``. Core modules never name a provider.
+A wire format is one folder here (``openai_chat/``, ``anthropic_messages/``, ``gemini/``,
+``ollama_chat/``) holding everything about that wire -- request building, event parsing, error
+mapping, the renderer and its emulation facts (:class:`~kairos.providers._spec.WireSpec`) --
+and one row in :data:`WIRES`. An endpoint that speaks a known wire and needs no code of its
+own is one row in :data:`PRESETS` (``_presets.py``). Nothing outside this package names a
+provider or a wire: the client, ``kairos.testing``, ``kairos serve`` and the CLI read these
+rows. Wire code is imported on first use, so ``import kairos`` stays light.
+
+Adding a wire: a folder with ``__init__.py`` (``WIRE = WireSpec(...)``), ``codec.py``
+(``Codec``) and ``render.py``, one row below, and its tests and fixtures under
+``tests/providers/<wire>/`` (see ``tests/README.md``).
 """
 
 from __future__ import annotations
@@ -9,153 +18,80 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._codec import WireCodec
 from ..errors import ConfigurationError
 from ._base import CodecConfig
+from ._presets import PRESETS, Preset
+from ._spec import Probe, Route, WireSpec
 
-__all__ = ["PRESETS", "WIRES", "CodecConfig", "Preset", "make_codec", "split_model"]
+if TYPE_CHECKING:
+    from ._frames import Renderer
 
-# wire format -> "module:Class" (imported on first use, so `import kairos` stays light)
+__all__ = [
+    "PRESETS",
+    "WIRES",
+    "CodecConfig",
+    "Preset",
+    "Probe",
+    "Route",
+    "WireSpec",
+    "codec_class",
+    "demo_preset",
+    "make_codec",
+    "renderer",
+    "resolve_wire",
+    "split_model",
+    "wire_spec",
+]
+
+# wire name -> its package (imported on first use)
 WIRES: Mapping[str, str] = {
-    "openai-chat": "kairos.providers._openai_compat:OpenAICompatCodec",
-    "anthropic-messages": "kairos.providers.anthropic:AnthropicCodec",
-    "gemini": "kairos.providers.gemini:GeminiCodec",
-    "ollama-chat": "kairos.providers.ollama:OllamaCodec",
+    "openai-chat": "kairos.providers.openai_chat",
+    "anthropic-messages": "kairos.providers.anthropic_messages",
+    "gemini": "kairos.providers.gemini",
+    "ollama-chat": "kairos.providers.ollama_chat",
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Preset:
-    name: str
-    wire: str
-    base_url: str
-    key_env: tuple[str, ...] = ()
-    base_url_env: str | None = None
-    key_required: bool = True
-    default_model: str = ""
-    note: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
+def _package(wire: str) -> str:
+    package = WIRES.get(wire)
+    if package is None:
+        raise ConfigurationError(f"unknown wire {wire!r}; known: {', '.join(WIRES)}")
+    return package
 
 
-_P = Preset
-PRESETS: Mapping[str, Preset] = {
-    p.name: p
-    for p in (
-        _P(
-            "openai",
-            "openai-chat",
-            "https://api.openai.com/v1",
-            ("OPENAI_API_KEY",),
-            "OPENAI_BASE_URL",
-            default_model="gpt-4o-mini",
-            note="OpenAI Chat Completions",
-            options={"max_tokens_field": "max_completion_tokens"},
-        ),
-        _P(
-            "anthropic",
-            "anthropic-messages",
-            "https://api.anthropic.com",
-            ("ANTHROPIC_API_KEY",),
-            "ANTHROPIC_BASE_URL",
-            default_model="claude-haiku-4-5",
-            note="Anthropic Messages",
-        ),
-        _P(
-            "gemini",
-            "gemini",
-            "https://generativelanguage.googleapis.com",
-            ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-            "GEMINI_BASE_URL",
-            default_model="gemini-2.5-flash",
-            note="Gemini streamGenerateContent (SSE)",
-        ),
-        _P(
-            "qwen",
-            "openai-chat",
-            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-            ("DASHSCOPE_API_KEY",),
-            "DASHSCOPE_BASE_URL",
-            default_model="qwen-plus",
-            note="Alibaba DashScope compatible mode, international endpoint",
-        ),
-        _P(
-            "qwen-cn",
-            "openai-chat",
-            "https://dashscope.aliyuncs.com/compatible-mode/v1",
-            ("DASHSCOPE_API_KEY",),
-            "DASHSCOPE_BASE_URL",
-            default_model="qwen-plus",
-            note="Alibaba DashScope compatible mode, mainland China endpoint",
-        ),
-        _P(
-            "ollama",
-            "ollama-chat",
-            "http://localhost:11434",
-            ("OLLAMA_API_KEY",),
-            "OLLAMA_HOST",
-            key_required=False,
-            default_model="llama3.2",
-            note="Ollama native /api/chat",
-        ),
-        _P(
-            "openai-compatible",
-            "openai-chat",
-            "",
-            ("OPENAI_COMPATIBLE_API_KEY",),
-            "OPENAI_COMPATIBLE_BASE_URL",
-            key_required=False,
-            note="any Chat Completions server; pass base_url",
-        ),
-        _P(
-            "groq",
-            "openai-chat",
-            "https://api.groq.com/openai/v1",
-            ("GROQ_API_KEY",),
-            default_model="llama-3.3-70b-versatile",
-            note="Groq",
-        ),
-        _P(
-            "deepseek",
-            "openai-chat",
-            "https://api.deepseek.com/v1",
-            ("DEEPSEEK_API_KEY",),
-            default_model="deepseek-chat",
-            note="DeepSeek",
-        ),
-        _P(
-            "openrouter",
-            "openai-chat",
-            "https://openrouter.ai/api/v1",
-            ("OPENROUTER_API_KEY",),
-            default_model="openai/gpt-4o-mini",
-            note="OpenRouter",
-        ),
-        _P(
-            "vllm",
-            "openai-chat",
-            "http://localhost:8000/v1",
-            key_required=False,
-            note="local vLLM server",
-        ),
-        _P(
-            "lmstudio",
-            "openai-chat",
-            "http://localhost:1234/v1",
-            key_required=False,
-            note="local LM Studio server",
-        ),
-        _P(
-            "llamacpp",
-            "openai-chat",
-            "http://localhost:8080/v1",
-            key_required=False,
-            note="local llama.cpp server",
-        ),
-    )
-}
+def wire_spec(wire: str) -> WireSpec:
+    """The data row of a wire (its folder's ``WIRE``)."""
+    spec: WireSpec = importlib.import_module(_package(wire)).WIRE
+    return spec
+
+
+def codec_class(wire: str) -> type[WireCodec]:
+    return cast(type[WireCodec], importlib.import_module(_package(wire) + ".codec").Codec)
+
+
+def renderer(wire: str) -> Renderer:
+    """The wire's ``render`` module (see :mod:`kairos.providers._frames`)."""
+    return cast("Renderer", importlib.import_module(_package(wire) + ".render"))
+
+
+def resolve_wire(name: str) -> str:
+    """A wire name for a wire name or a preset name (``"qwen"`` -> ``"openai-chat"``)."""
+    if name in WIRES:
+        return name
+    preset = PRESETS.get(name)
+    if preset is None:
+        known = ", ".join(WIRES)
+        raise ConfigurationError(f"unknown wire {name!r}; use one of {known} or a preset name")
+    return preset.wire
+
+
+def demo_preset() -> Preset:
+    """The preset the embedded offline demo streams through (its row says ``demo=True``);
+    its wire is also what ``kairos serve`` answers on paths it does not know."""
+    return next(p for p in PRESETS.values() if p.demo)
 
 
 def split_model(spec: str) -> tuple[str, str]:
@@ -195,8 +131,6 @@ def make_codec(
         raise ConfigurationError(f"{name}: a base URL is required (pass base_url=)")
     if "://" not in url:  # "host:port", as OLLAMA_HOST allows
         url = f"http://{url}"
-    module_name, _, cls_name = WIRES[preset.wire].partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
     config = CodecConfig(
         provider=name,
         base_url=url.rstrip("/"),
@@ -205,5 +139,4 @@ def make_codec(
         headers=dict(headers or {}),
         options={**preset.options, **(options or {})},
     )
-    codec: WireCodec = cls(config)
-    return codec
+    return codec_class(preset.wire)(config)  # type: ignore[call-arg]

@@ -6,13 +6,17 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from .._codec import api_error
+from .._codec import HTTPRequest, api_error
 from ..errors import APIStatusError
 
 __all__ = [
+    "BaseCodec",
     "CodecConfig",
+    "as_dict",
+    "as_int",
+    "as_str",
     "error_text",
     "json_object",
     "non_json_error",
@@ -35,6 +39,40 @@ class CodecConfig:
     @property
     def secrets(self) -> tuple[str, ...]:
         return (self.api_key,) if self.api_key else ()
+
+
+class BaseCodec:
+    """What every wire's ``Codec`` shares: its configuration and where it sends, a ``repr``
+    without the key, and no fallback request unless the wire has one."""
+
+    wire: ClassVar[str]
+    framing: ClassVar[Literal["sse", "ndjson"]]
+
+    def __init__(self, config: CodecConfig) -> None:
+        self.config = config
+        self.provider = config.provider
+        self.base_url = config.base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"Codec[{self.wire}](provider={self.provider!r}, base_url={self.base_url!r})"
+
+    def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
+        return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty dict (a field of the wrong type counts
+    as absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` if it is a JSON integer (not a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:

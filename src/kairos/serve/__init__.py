@@ -1,20 +1,22 @@
 """``kairos serve``: a loopback server that speaks every provider's real wire protocol.
 
-It answers OpenAI Chat Completions (and DashScope's compatible path), Anthropic Messages, Gemini
-``streamGenerateContent?alt=sse`` / ``generateContent`` and Ollama ``/api/chat``, streaming and
-not, from a script file (see :mod:`kairos.serve._script`) or from recorded bodies, with optional
-faults (delays, truncation, in-band errors, HTTP errors with ``Retry-After``)::
+It answers every wire in the registry (OpenAI Chat Completions and DashScope's compatible path,
+Anthropic Messages, Gemini ``streamGenerateContent?alt=sse`` / ``generateContent``, Ollama
+``/api/chat``), streaming and not, from a script file (see :mod:`kairos.serve._script`) or from
+recorded bodies, with optional faults (delays, truncation, in-band errors, HTTP errors with
+``Retry-After``)::
 
     from kairos.serve import EmulatorServer
 
     with EmulatorServer("examples/serve_script.yaml") as srv:
         p = kairos.provider("openai", base_url=srv.base_urls["OPENAI_BASE_URL"], api_key="x")
 
-Layout: ``_core`` (the emulator, pure, sans-I/O) decides every answer; ``_script`` loads script
-files; ``_app`` (Starlette) and ``_server`` (Uvicorn) host it and need the ``serve`` extra
-(``pip install 'kairos-llm[serve]'``). Importing this package is cheap and never needs the extra
-(the embedded offline demo uses the core with a stdlib host); reading ``serve`` or
-``EmulatorServer`` without Starlette/Uvicorn raises :class:`kairos.ConfigurationError`.
+Layout: ``_emulator`` (pure, sans-I/O) decides every answer, reading each wire's routes through
+``_routes`` and rendering with each wire's renderer; ``_script`` loads script files; ``_app``
+(Starlette) and ``_server`` (Uvicorn) host it and need the ``serve`` extra (``pip install
+'kairos-llm[serve]'``); ``_offline`` is the embedded offline demo's stdlib host. Importing this
+package is cheap and never needs the extra; reading ``serve`` or ``EmulatorServer`` without
+Starlette/Uvicorn raises :class:`kairos.ConfigurationError`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from ._core import Answer, Emulator, Seen
+from ._emulator import Answer, Emulator, Seen
+from ._routes import base_urls
 from ._script import Entry, Script, load_script, parse_script, script_from_dir
 
 if TYPE_CHECKING:
-    from ._server import EmulatorServer, base_urls, serve
+    from ._server import EmulatorServer, serve
 
 __all__ = [
     "Answer",
@@ -42,7 +45,7 @@ __all__ = [
     "serve",
 ]
 
-_NEEDS_EXTRA = ("EmulatorServer", "base_urls", "serve")
+_NEEDS_EXTRA = ("EmulatorServer", "serve")
 
 
 def __getattr__(name: str) -> Any:

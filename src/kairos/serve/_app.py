@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ._core import Answer, Emulator, Piece
+from ._emulator import Answer, Emulator, Piece
 
 __all__ = ["make_app"]
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._replies import reply_from_dict
 from ..errors import ConfigurationError
 
 __all__ = ["RECORDED_SUFFIXES", "Entry", "Script", "load_script", "parse_script", "script_from_dir"]
@@ -126,8 +127,6 @@ def _read_recorded(name: str, base: Path, where: str) -> bytes:
 
 
 def _reply(content: dict[str, Any], where: str) -> Any:
-    from ..testing import reply_from_dict
-
     try:
         return reply_from_dict(content)
     except ConfigurationError as exc:

@@ -18,24 +18,13 @@ import uvicorn
 
 from ..errors import ConfigurationError
 from ._app import make_app
-from ._core import Emulator, Seen, Source
+from ._emulator import Emulator, Seen, Source
+from ._routes import base_urls, wire_titles
 from ._script import Script, load_script, parse_script, script_from_dir
 
 __all__ = ["EmulatorServer", "base_urls", "serve"]
 
 ScriptLike = str | Path | Script | dict[str, Any] | list[Any] | Callable[[Seen], Any] | None
-
-
-def base_urls(url: str) -> dict[str, str]:
-    """The environment variables that point each SDK (and kairos) at the emulator at ``url``."""
-    return {
-        "OPENAI_BASE_URL": f"{url}/v1",
-        "ANTHROPIC_BASE_URL": url,
-        "GEMINI_BASE_URL": url,  # kairos
-        "GOOGLE_GEMINI_BASE_URL": url,  # google-genai
-        "OLLAMA_HOST": url,
-        "DASHSCOPE_BASE_URL": f"{url}/compatible-mode/v1",
-    }
 
 
 def make_source(script: ScriptLike, recorded: str | Path | None = None) -> Source:
@@ -50,7 +39,7 @@ def make_source(script: ScriptLike, recorded: str | Path | None = None) -> Sourc
     if script is None and recorded is not None:
         return script_from_dir(recorded)
     if script is None:
-        from ..providers._offline import demo_entry
+        from ._offline import demo_entry
 
         return demo_entry
     if callable(script):
@@ -158,10 +147,7 @@ class EmulatorServer:
 
 
 def _banner(srv: EmulatorServer, source: str, out: TextIO) -> None:
-    print(
-        f"kairos serve: emulating OpenAI, Anthropic, Gemini, Ollama and DashScope at {srv.url}",
-        file=out,
-    )
+    print(f"kairos serve: emulating {wire_titles()} at {srv.url}", file=out)
     print(f"  answering from: {source}", file=out)
     print("  point an SDK or kairos at it (any API key is accepted):", file=out)
     for var, value in srv.base_urls.items():

@@ -1,9 +1,10 @@
 """kairos.testing: test code built on kairos without keys or network.
 
-Every double here speaks a real provider's wire protocol: a scripted reply is rendered into
-the exact bytes OpenAI, Anthropic, Gemini or Ollama would send and read back by kairos' own
-codec, decoder and stream machine. Your code sees real :class:`kairos.StreamChunk` objects,
-real stats, real typed errors and real cancellation, not a hand-rolled mock.
+Every double here speaks a real provider's wire protocol: a scripted reply is rendered (by the
+wire's own renderer in ``kairos.providers``) into the exact bytes the provider would send and
+read back by kairos' own codec, decoder and stream machine. Your code sees real
+:class:`kairos.StreamChunk` objects, real stats, real typed errors and real cancellation, not a
+hand-rolled mock.
 
 Scripted provider
 -----------------
@@ -17,7 +18,7 @@ Scripted provider
             Reply.text("Let me check.", calls=[Call("get_weather", {"city": "Paris"})]),
             "It is 18 degrees in Paris.",  # a string is a text reply
         ],
-        wire="anthropic",  # or "openai" (the default), "gemini", "ollama", or a preset ("qwen")
+        wire="anthropic-messages",  # a wire name (default "openai-chat") or a preset ("qwen")
     )
     answer = llm.chat(ChatRequest([Message.user("Weather in Paris?")]))
     llm.requests   # the ChatRequests received, in order
@@ -121,22 +122,13 @@ Renderers
 ---------
 ``render_stream(reply, wire, model)`` yields the streamed HTTP body (``bytes``) with pauses
 (``float`` seconds); ``render_body`` gives the non-stream JSON answer; ``render_error`` and
-``error_status`` an HTTP error response. They are pure (no I/O) and back both the doubles and
-``kairos serve``. ``WIRES`` lists the wires, ``CONTENT_TYPES`` their streamed content types.
+``error_status`` an HTTP error response. ``wire`` is a wire name or a preset name. They are pure
+(no I/O) and back the doubles, ``kairos serve`` and kairos' own fault tests; each wire's
+renderer lives in its folder under ``kairos.providers``. ``WIRES`` lists the wire names,
+``CONTENT_TYPES`` their streamed content types.
 """
 
-from ._doubles import (
-    AsyncFunctionProvider,
-    AsyncScriptedProvider,
-    Exchange,
-    FunctionProvider,
-    ScriptedProvider,
-    ScriptExhausted,
-    as_reply,
-)
-from ._guard import NetworkBlocked, block_network
-from ._render import CONTENT_TYPES, WIRES, error_status, render_body, render_error, render_stream
-from ._script import (
+from .._replies import (
     FAIL_KINDS,
     Call,
     Fail,
@@ -148,7 +140,25 @@ from ._script import (
     load_replies,
     reply_from_dict,
 )
+from ..providers import WIRES as _REGISTRY
+from ..providers import wire_spec
+from ..providers._render import error_status, render_body, render_error, render_stream
+from ._doubles import (
+    AsyncFunctionProvider,
+    AsyncScriptedProvider,
+    Exchange,
+    FunctionProvider,
+    ScriptedProvider,
+    ScriptExhausted,
+    as_reply,
+)
+from ._guard import NetworkBlocked, block_network
 from ._transport import BodyStream, ReplayTransport
+
+WIRES = tuple(_REGISTRY)
+"""The wire names (``openai-chat``, ``anthropic-messages``, ``gemini``, ``ollama-chat``)."""
+CONTENT_TYPES = {name: wire_spec(name).stream_type for name in WIRES}
+"""The content type of each wire's streamed body."""
 
 __all__ = [
     "CONTENT_TYPES",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -23,10 +24,11 @@ import httpx
 
 from .._codec import HTTPRequest
 from .._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
+from .._replies import Call, Fail, Pause, Reasoning, Reply, Text, estimate_tokens, reply_from_dict
 from ..errors import ConfigurationError
 from ..llm import ChatRequest
-from ._render import CONTENT_TYPES, WIRES, error_status, render_body, render_stream
-from ._script import Call, Fail, Pause, Reasoning, Reply, Text, estimate_tokens, reply_from_dict
+from ..providers import PRESETS, demo_preset, resolve_wire, wire_spec
+from ..providers._render import error_status, render_body, render_stream
 from ._transport import BodyStream, paced_response
 
 __all__ = [
@@ -40,19 +42,6 @@ __all__ = [
 
 BASE_URL = "http://kairos.testing"
 _HEADER = "x-kairos-testing-request"
-_PRESET_OF_WIRE = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "gemini": "gemini",
-    "ollama": "ollama",
-}
-_WIRE_OF_FORMAT = {
-    "openai-chat": "openai",
-    "anthropic-messages": "anthropic",
-    "gemini": "gemini",
-    "ollama-chat": "ollama",
-}
-
 ReplyLike = Union[Reply, str, Mapping[str, Any], Iterable[Any]]  # noqa: UP007
 
 
@@ -73,16 +62,9 @@ class Exchange:
 
 
 def _resolve(wire: str) -> tuple[str, str]:
-    """``(preset, render wire)`` for a wire name or any kairos preset name."""
-    if wire in _PRESET_OF_WIRE:
-        return _PRESET_OF_WIRE[wire], wire
-    from ..providers import PRESETS
-
-    preset = PRESETS.get(wire)
-    if preset is None:
-        known = ", ".join(WIRES)
-        raise ConfigurationError(f"unknown wire {wire!r}; use one of {known} or a preset name")
-    return wire, _WIRE_OF_FORMAT[preset.wire]
+    """``(preset, wire)`` for a wire name (its default preset) or any preset name."""
+    name = resolve_wire(wire)
+    return (wire if wire in PRESETS else wire_spec(name).preset), name
 
 
 def as_reply(value: Any) -> Reply:
@@ -108,7 +90,7 @@ class _Backend:
         self.wire = wire
         self.model = model
         # one time stamp per double: the same reply renders the same bytes (and tool-call ids,
-        # which Ollama's codec derives from the line's time stamp) on every request
+        # which some codecs derive from a line's time stamp) on every request
         self.created = time.time()
         self.exchanges: list[Exchange] = []
         self._pending: dict[str, ChatRequest] = {}
@@ -143,7 +125,7 @@ class _Backend:
     def respond(self, request: httpx.Request, ex: Exchange, reply: Reply) -> httpx.Response:
         ex.reply = reply
         body = ex.body if isinstance(ex.body, dict) else {}
-        model = body.get("model") or _gemini_model(request) or self.model
+        model = body.get("model") or _path_model(self.wire, request) or self.model
         prompt = _prompt_tokens(ex.request, request.content)
         if body.get("stream") is False:
             status = error_status(reply.failure.kind, self.wire) if reply.failure else 200
@@ -153,7 +135,8 @@ class _Backend:
             headers = {"content-type": "application/json"}
             response, ex.stream = paced_response(request, status, headers, [data])
             return response
-        usage = (body.get("stream_options") or {}).get("include_usage", self.wire != "openai")
+        opted_in = not wire_spec(self.wire).usage_opt_in
+        usage = (body.get("stream_options") or {}).get("include_usage", opted_in)
         frames = render_stream(
             reply,
             self.wire,
@@ -162,16 +145,19 @@ class _Backend:
             include_usage=bool(usage),
             created=self.created,
         )
-        headers = {"content-type": CONTENT_TYPES[self.wire]}
+        headers = {"content-type": wire_spec(self.wire).stream_type}
         response, ex.stream = paced_response(request, 200, headers, frames)
         return response
 
 
-def _gemini_model(request: httpx.Request) -> str | None:
+def _path_model(wire: str, request: httpx.Request) -> str | None:
+    """The model named in the request's path, for wires whose routes carry it."""
     path = unquote(request.url.path)
-    if "/models/" not in path:
-        return None
-    return path.rsplit("/models/", 1)[1].split(":", 1)[0] or None
+    for route in wire_spec(wire).routes:
+        found = re.search(f"(?:{route.path})$", path)
+        if found is not None and found.groupdict().get("model"):
+            return found.group("model")
+    return None
 
 
 def _prompt_tokens(req: ChatRequest | None, raw: bytes) -> int:
@@ -301,18 +287,19 @@ class _AsyncDouble(AsyncHTTPProvider):
 
 class ScriptedProvider(_SyncDouble):
     """A provider answering each request with the next scripted reply (a :class:`Reply` or a
-    string). ``wire``: ``openai``, ``anthropic``, ``gemini``, ``ollama`` or any preset name
-    (``"qwen"``...). Other keywords go to :func:`kairos.provider` (``timeout``, ``options``...);
-    ``max_retries`` defaults to 0 here: pass it to test retries (each retry takes a reply)."""
+    string). ``wire``: a wire name (``openai-chat``, the default; ``anthropic-messages``,
+    ``gemini``, ``ollama-chat``) or any preset name (``"anthropic"``, ``"qwen"``...). Other
+    keywords go to :func:`kairos.provider` (``timeout``, ``options``...); ``max_retries``
+    defaults to 0 here: pass it to test retries (each retry takes a reply)."""
 
     def __init__(
         self,
         replies: Sequence[Reply | str],
-        wire: str = "openai",
+        wire: str | None = None,
         model: str = "scripted",
         **kw: Any,
     ) -> None:
-        preset, render_wire = _resolve(wire)
+        preset, render_wire = _resolve(wire or demo_preset().wire)
         self._setup(_Scripted(replies, render_wire, model), preset, model, kw)
 
     @property
@@ -329,11 +316,11 @@ class AsyncScriptedProvider(_AsyncDouble):
     def __init__(
         self,
         replies: Sequence[Reply | str],
-        wire: str = "openai",
+        wire: str | None = None,
         model: str = "scripted",
         **kw: Any,
     ) -> None:
-        preset, render_wire = _resolve(wire)
+        preset, render_wire = _resolve(wire or demo_preset().wire)
         self._setup(_Scripted(replies, render_wire, model), preset, model, kw)
 
 
@@ -345,11 +332,11 @@ class FunctionProvider(_SyncDouble):
     def __init__(
         self,
         fn: Callable[[ChatRequest], Any],
-        wire: str = "openai",
+        wire: str | None = None,
         model: str = "function",
         **kw: Any,
     ) -> None:
-        preset, render_wire = _resolve(wire)
+        preset, render_wire = _resolve(wire or demo_preset().wire)
         self._setup(_Function(fn, render_wire, model), preset, model, kw)
 
 
@@ -360,9 +347,9 @@ class AsyncFunctionProvider(_AsyncDouble):
     def __init__(
         self,
         fn: Callable[[ChatRequest], Any | Awaitable[Any]],
-        wire: str = "openai",
+        wire: str | None = None,
         model: str = "function",
         **kw: Any,
     ) -> None:
-        preset, render_wire = _resolve(wire)
+        preset, render_wire = _resolve(wire or demo_preset().wire)
         self._setup(_Function(fn, render_wire, model), preset, model, kw)

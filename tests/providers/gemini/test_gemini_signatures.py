@@ -21,7 +21,7 @@ import pytest
 
 import kairos
 
-CASE = Path(__file__).parents[2] / "fixtures/conformance/gemini/pai-function-call-thought-signature"
+CASE = Path(__file__).parent / "fixtures/gemini/pai-function-call-thought-signature"
 BODY = (CASE / "response.sse").read_bytes()
 EXPECTED = json.loads((CASE / "case.json").read_text())["expected"]
 MODEL = "gemini-3-pro-preview"  # the model of the recording (its recorded_uri)
@@ -46,9 +46,10 @@ def first_turn(mode: str) -> kairos.ChatResponse:
     rec = Recorder()
     if mode == "sync":
         client = httpx.Client(transport=httpx.MockTransport(rec))
-        with kairos.provider("gemini", api_key=KEY, http_client=client) as p, p.chat_stream(
-            req
-        ) as stream:
+        with (
+            kairos.provider("gemini", api_key=KEY, http_client=client) as p,
+            p.chat_stream(req) as stream,
+        ):
             return stream.get_final_response()
 
     async def main() -> kairos.ChatResponse:
@@ -110,7 +111,9 @@ def test_another_wire_never_receives_the_gemini_signature() -> None:
         return httpx.Response(400, json={"error": {"message": "stop here", "type": "x"}})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    with kairos.provider("openai", api_key=KEY, http_client=client, max_retries=0) as p:
-        with pytest.raises(kairos.BadRequestError):
-            p.chat(kairos.ChatRequest(history, model="m"))
+    with (
+        kairos.provider("openai", api_key=KEY, http_client=client, max_retries=0) as p,
+        pytest.raises(kairos.BadRequestError),
+    ):
+        p.chat(kairos.ChatRequest(history, model="m"))
     assert b"thoughtSignature" not in seen[0] and call.id.encode() in seen[0]

@@ -1,7 +1,7 @@
 """Anthropic Messages request pieces: system prompt, turns, tool_use / tool_result blocks, tools.
 
-Facts from the Anthropic API reference ("Messages", "Tool use"). Split from ``anthropic.py``
-so that module holds the event parsing and error mapping.
+Facts from the Anthropic API reference ("Messages", "Tool use"). The codec (``codec.py``) adds
+``stream``, the extras and the headers.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigurationError
-from ..llm import ChatRequest, Message, Role
-from ._base import present
+from ...errors import ConfigurationError
+from ...llm import ChatRequest, Message, Role
+from .._base import present
 
 __all__ = ["request_body"]
 

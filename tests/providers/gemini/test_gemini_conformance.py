@@ -11,7 +11,7 @@ import pytest
 
 import kairos
 from harness import WAY_IDS, WAYS, case_names, check_expected, load_case, run
-from kairos.providers.gemini import GENERATED_ID_PREFIX
+from kairos.providers.gemini.request import GENERATED_ID_PREFIX
 from loopback import LoopbackServer, Reply
 
 FMT = "gemini"

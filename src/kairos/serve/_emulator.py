@@ -1,13 +1,13 @@
-"""The emulator core of ``kairos serve``: pure (sans-I/O), shared by every host.
+"""The emulator of ``kairos serve``: pure (sans-I/O), shared by every host.
 
 Given a request (method, path, query, headers, body bytes) and a script, :class:`Emulator`
 decides the answer: status, headers and body pieces (``bytes``, or a ``float`` meaning "pause
-that many seconds"). It never touches a socket or a clock; the Starlette app
-(``kairos.serve._app``) and the embedded offline demo's stdlib host
-(``kairos.providers._offline``) only move its pieces onto the wire.
+that many seconds"). It never touches a socket or a clock; the Starlette app (``_app``) and the
+embedded offline demo's stdlib host (``_offline``) only move its pieces onto the wire.
 
-Which paths each wire answers, and what its request bodies look like, are data rows in
-:mod:`kairos.serve._wires`; this module names no provider.
+Which paths each wire answers, and what its request bodies look like, are data rows of each
+wire (:class:`kairos.providers.WireSpec`, read through ``_routes``); the bytes come from each
+wire's renderer. This module names no provider.
 
 Choosing the entry: an entry with ``match`` answers every request whose last user message
 contains it (case-insensitive; first match wins; not consumed). Other requests take the ordered
@@ -24,11 +24,32 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._replies import estimate_tokens
+from ..providers import WireSpec, wire_spec
+from ..providers._render import error_status, http_error_body, render_body, render_stream
+from ._routes import Target, default_wire, route
 from ._script import Entry, Script
-from ._shapes import error_body
-from ._wires import DEFAULT_WIRE, NDJSON_TYPE, SSE_TYPE, WIRES, Route, WireFacts, probe, route
 
 __all__ = ["Answer", "Emulator", "Seen", "error_body", "route", "split_recorded"]
+
+SSE_TYPE = "text/event-stream; charset=utf-8"
+NDJSON_TYPE = "application/x-ndjson"
+_PHRASES = {
+    400: "bad request",
+    401: "invalid API key",
+    403: "permission denied",
+    404: "not found",
+    429: "rate limit exceeded",
+    500: "internal server error",
+    503: "service unavailable",
+    529: "overloaded",
+}
+
+
+def error_body(wire: str, status: int, message: str | None = None) -> bytes:
+    """An HTTP error body in ``wire``'s own shape."""
+    return http_error_body(wire, status, message or _PHRASES.get(status) or f"HTTP {status}")
+
 
 Piece = bytes | float
 DEFAULT_MODEL = "kairos-emulator"
@@ -87,24 +108,22 @@ def _text(content: Any) -> str:
 
 
 def _estimate(text: str) -> int:
-    from ..testing import estimate_tokens
-
     return max(1, estimate_tokens(text))
 
 
-def all_text(facts: WireFacts, body: Any) -> str:
+def all_text(facts: WireSpec, body: Any) -> str:
     """Every message's text (and the system prompt), for a rough prompt token count."""
     if not isinstance(body, dict):
         return ""
     items = body.get(facts.messages_key)
-    texts = [_text(body.get("system"))]
+    texts = [_text(body.get(facts.system_key)) if facts.system_key else ""]
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):
             texts.append(_text(item.get(facts.content_key)))
     return " ".join(texts)
 
 
-def last_user_text(facts: WireFacts, body: Any) -> str:
+def last_user_text(facts: WireSpec, body: Any) -> str:
     if not isinstance(body, dict):
         return ""
     items = body.get(facts.messages_key)
@@ -152,9 +171,9 @@ class Emulator:
         if r.kind == "unknown":
             msg = f"kairos serve: no route for {method} {path}"
             return self._error(r.wire, 404, msg)
-        if r.kind != "chat":
-            status, ctype, probe_body = probe(r.kind, DEFAULT_MODEL)
-            return Answer(status, {"content-type": ctype}, [probe_body])
+        if r.probe is not None:
+            text = r.probe.body.replace("{model}", DEFAULT_MODEL)
+            return Answer(200, {"content-type": r.probe.content_type}, [text.encode()])
         try:
             data = json.loads(body or b"{}")
         except (ValueError, RecursionError):
@@ -172,7 +191,7 @@ class Emulator:
 
     def _seen(
         self,
-        r: Route,
+        r: Target,
         method: str,
         path: str,
         query: str,
@@ -180,7 +199,7 @@ class Emulator:
         body: bytes,
         data: dict[str, Any],
     ) -> Seen:
-        facts = WIRES[r.wire]
+        facts = wire_spec(r.wire)
         if r.stream is not None:
             stream = r.stream
         else:
@@ -243,11 +262,9 @@ def _recorded(entry: Entry, recorded: bytes, headers: dict[str, str]) -> Answer:
 
 
 def _rendered(entry: Entry, seen: Seen, headers: dict[str, str]) -> Answer:
-    from ..testing import error_status, render_body, render_stream
-
-    wire = seen.wire or DEFAULT_WIRE
+    wire = seen.wire or default_wire()
     if seen.stream:
-        ctype = WIRES[wire].stream_type
+        ctype = wire_spec(wire).stream_type
         rendered: list[Piece] = list(
             render_stream(
                 entry.reply,
@@ -272,7 +289,7 @@ def answer(entry: Entry, seen: Seen, number: int = 1) -> Answer:
     """The answer one script entry gives to request number ``number``."""
     headers = {"x-request-id": f"req_kairos_{number:06d}", **entry.headers}
     if entry.status >= 400:
-        return _http_error(entry, seen.wire or DEFAULT_WIRE, headers)
+        return _http_error(entry, seen.wire or default_wire(), headers)
     if entry.recorded is not None:
         return _recorded(entry, entry.recorded, headers)
     return _rendered(entry, seen, headers)

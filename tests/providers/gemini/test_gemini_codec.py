@@ -11,7 +11,7 @@ import pytest
 
 import kairos
 from harness import run
-from kairos.providers.gemini import GENERATED_ID_PREFIX, SKIP_SIGNATURE
+from kairos.providers.gemini.request import GENERATED_ID_PREFIX, SKIP_SIGNATURE
 from loopback import LoopbackServer, Reply
 
 M = kairos.Message

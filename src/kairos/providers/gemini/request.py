@@ -1,21 +1,96 @@
-"""Gemini request pieces: tool declarations, tool choice, tool results and extras merging.
+"""Gemini request bodies: turns and parts, tool declarations, tool choice, tool results, extras.
 
-Facts from the Gemini API reference ("Function calling", "Schema"). Split from ``gemini.py``
-so that module holds the event parsing and error mapping.
+Facts from the Gemini API reference ("Generating content", "Function calling", "Schema",
+"Thought signatures"). The codec (``codec.py``) adds the URL and headers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigurationError
-from ..llm import Message, Tool
+from ...errors import ConfigurationError
+from ...llm import ChatRequest, Message, Role, Tool, ToolCall
+from .._base import present
 
-__all__ = ["GENERATED_ID_PREFIX", "declaration", "merge", "response_part", "tool_choice"]
+__all__ = ["GENERATED_ID_PREFIX", "SKIP_SIGNATURE", "WIRE_KEY", "request_body"]
 
 GENERATED_ID_PREFIX = "kcall_"
+SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's sentinel for replayed history
+WIRE_KEY = "gemini"  # the key of this wire's provider_data
+
+
+def request_body(req: ChatRequest, model: str) -> dict[str, Any]:
+    """The ``GenerateContentRequest`` body, extras merged."""
+    body: dict[str, Any] = {}
+    system = [{"text": m.content} for m in req.messages if m.role is Role.SYSTEM]
+    if system:
+        body["systemInstruction"] = {"parts": system}
+    body["contents"] = _contents(req.messages, model)
+    if req.tools:
+        body["tools"] = [{"functionDeclarations": [declaration(t) for t in req.tools]}]
+    if req.tool_choice is not None:
+        body["toolConfig"] = {"functionCallingConfig": tool_choice(req.tool_choice)}
+    config = present(
+        ("temperature", req.temperature),
+        ("topP", req.top_p),
+        ("maxOutputTokens", req.max_tokens),
+    )
+    if req.stop:
+        config["stopSequences"] = list(req.stop)
+    if config:
+        body["generationConfig"] = config
+    merge(body, req.extras)
+    return body
+
+
+def _contents(messages: Sequence[Message], model: str) -> list[dict[str, Any]]:
+    names: dict[str, str] = {}  # tool-call id -> function name, for results without a name
+    out: list[dict[str, Any]] = []
+    sentinel = model.removeprefix("models/").startswith("gemini-3")
+    for m in messages:
+        if m.role is Role.SYSTEM:
+            continue
+        if m.role is Role.TOOL:
+            part = response_part(m, names)
+            if out and out[-1].get("_tools"):  # parallel results go in one user turn
+                out[-1]["parts"].append(part)
+            else:
+                out.append({"role": "user", "parts": [part], "_tools": True})
+            continue
+        if m.role is Role.USER:
+            out.append({"role": "user", "parts": [{"text": m.content}]})
+            continue
+        parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+        calls = [_call_part(c) for c in m.tool_calls]
+        if sentinel and calls and not any("thoughtSignature" in p for p in calls):
+            calls[0]["thoughtSignature"] = SKIP_SIGNATURE
+        names.update((c.id, c.name) for c in m.tool_calls if c.id)
+        out.append({"role": "model", "parts": parts + calls})
+    for item in out:
+        item.pop("_tools", None)
+    return out
+
+
+def _call_part(c: ToolCall) -> dict[str, Any]:
+    try:
+        args = json.loads(c.arguments or "{}")
+    except ValueError:
+        args = None
+    if not isinstance(args, dict):
+        raise ConfigurationError(
+            f"tool call {c.name!r}: Gemini needs arguments that are a JSON object"
+        )
+    call: dict[str, Any] = {"name": c.name, "args": args}
+    if c.id and not c.id.startswith(GENERATED_ID_PREFIX):
+        call["id"] = c.id
+    part: dict[str, Any] = {"functionCall": call}
+    mine = (c.provider_data or {}).get(WIRE_KEY)
+    signature = mine.get("thoughtSignature") if isinstance(mine, Mapping) else None
+    if isinstance(signature, str) and signature:
+        part["thoughtSignature"] = signature
+    return part
 
 
 def merge(body: dict[str, Any], extras: Mapping[str, Any]) -> None:

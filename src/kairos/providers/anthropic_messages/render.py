@@ -1,6 +1,11 @@
-"""Anthropic Messages and Gemini ``streamGenerateContent`` (``alt=sse``) renderers.
+"""The Anthropic Messages renderer: a scripted reply as Anthropic's exact bytes.
 
-See ``_frames`` for the shapes; facts from the recorded bodies in tests/fixtures/conformance.
+Shapes from the recorded bodies in ``tests/providers/anthropic-messages/fixtures``: named
+events ``message_start`` (with input usage), content blocks with ``text_delta`` /
+``thinking_delta`` + ``signature_delta`` / ``input_json_delta``, one ``ping``,
+``message_delta`` (``stop_reason`` and output usage) and ``message_stop``. Errors (API
+reference, "Errors"): ``{"type": "error", "error": {type, message}}``, in-band as
+``event: error``; an overload is HTTP 529.
 """
 
 from __future__ import annotations
@@ -8,20 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..llm import Usage
-from ._frames import Frame, dumps, error_object, fragments, merged, sse, wire_finish
-from ._script import Call, Fail, Pause, Reasoning, Text
+from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ...llm import Usage
+from .._frames import KIND_BY_STATUS, Ctx, Frame, dumps, fragments, merged, sse, wire_finish
 
-if TYPE_CHECKING:
-    from ._render import Ctx
-
-__all__ = ["anthropic_body", "anthropic_stream", "gemini_body", "gemini_stream"]
-
-
-# -- Anthropic Messages ---------------------------------------------------------------------------
-_ANTHROPIC_FINISH = {
+_FINISH = {
     "stop": "end_turn",
     "tool_calls": "tool_use",
     "length": "max_tokens",
@@ -29,7 +27,7 @@ _ANTHROPIC_FINISH = {
 }
 
 
-def _anthropic_usage(u: Usage, output: int) -> dict[str, Any]:
+def _usage(u: Usage, output: int) -> dict[str, Any]:
     cached = u.cached_tokens or 0
     return {
         "input_tokens": u.prompt_tokens - cached,
@@ -78,7 +76,7 @@ class _Blocks:
         return out
 
 
-def anthropic_stream(ctx: Ctx) -> Iterator[Frame]:
+def stream(ctx: Ctx) -> Iterator[Frame]:
     message: dict[str, Any] = {
         "id": ctx.ident("msg_01", 22),
         "type": "message",
@@ -87,7 +85,7 @@ def anthropic_stream(ctx: Ctx) -> Iterator[Frame]:
         "content": [],
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": _anthropic_usage(ctx.usage, 1),
+        "usage": _usage(ctx.usage, 1),
     }
     yield sse({"type": "message_start", "message": message}, "message_start")
     blocks = _Blocks(ctx)
@@ -114,17 +112,17 @@ def anthropic_stream(ctx: Ctx) -> Iterator[Frame]:
         elif isinstance(piece, Pause):
             yield float(piece.seconds)
         else:
-            yield sse(error_object(piece, "anthropic", in_band=True), "error")
+            yield sse(error_object(piece, True), "error")
             return
     yield from blocks.close()
-    stop = wire_finish(ctx.reply.resolved_finish(), _ANTHROPIC_FINISH)
+    stop = wire_finish(ctx.reply.resolved_finish(), _FINISH)
     delta = {"stop_reason": stop, "stop_sequence": None}
     usage = {"output_tokens": ctx.usage.completion_tokens}
     yield sse({"type": "message_delta", "delta": delta, "usage": usage}, "message_delta")
     yield sse({"type": "message_stop"}, "message_stop")
 
 
-def anthropic_body(ctx: Ctx) -> dict[str, Any]:
+def body(ctx: Ctx) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     calls = 0
     for p in merged(ctx.reply.pieces):
@@ -144,81 +142,45 @@ def anthropic_body(ctx: Ctx) -> dict[str, Any]:
         "role": "assistant",
         "model": ctx.model,
         "content": content,
-        "stop_reason": wire_finish(ctx.reply.resolved_finish(), _ANTHROPIC_FINISH),
+        "stop_reason": wire_finish(ctx.reply.resolved_finish(), _FINISH),
         "stop_sequence": None,
-        "usage": _anthropic_usage(ctx.usage, ctx.usage.completion_tokens),
+        "usage": _usage(ctx.usage, ctx.usage.completion_tokens),
     }
 
 
-# -- Gemini streamGenerateContent -----------------------------------------------------------------
-_GEMINI_FINISH = {
-    "stop": "STOP",
-    "tool_calls": "STOP",
-    "length": "MAX_TOKENS",
-    "content_filter": "SAFETY",
+# error.type values of the "Errors" page (no distinct context-length type)
+_ERRORS = {
+    "overloaded": "overloaded_error",
+    "rate_limit": "rate_limit_error",
+    "server": "api_error",
+    "invalid_request": "invalid_request_error",
+    "authentication": "authentication_error",
+    "context_length": "invalid_request_error",
+}
+_STATUS = {"overloaded": 529, "rate_limit": 429, "server": 500, "authentication": 401}
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
 }
 
 
-def _gemini_part(piece: Text | Reasoning | Call) -> dict[str, Any]:
-    if isinstance(piece, Text):
-        return {"text": piece.text}
-    if isinstance(piece, Reasoning):
-        return {"text": piece.text, "thought": True}
-    call: dict[str, Any] = {"name": piece.name, "args": piece.arguments_object()}
-    if piece.id is not None:
-        call["id"] = piece.id
-    return {"functionCall": call}
+def error_object(fail: Fail, in_band: bool) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": _ERRORS[fail.kind], "message": fail.message}}
 
 
-def _gemini_chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
-    cand: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
-    out: dict[str, Any] = {"candidates": [cand]}
-    if final:
-        cand["finishReason"] = wire_finish(ctx.reply.resolved_finish(), _GEMINI_FINISH)
-        u = ctx.usage
-        meta: dict[str, Any] = {
-            "promptTokenCount": u.prompt_tokens,
-            "candidatesTokenCount": u.completion_tokens,
-            "totalTokenCount": u.total_tokens,
-        }
-        if u.cached_tokens is not None:
-            meta["cachedContentTokenCount"] = u.cached_tokens
-        if u.reasoning_tokens is not None:
-            meta["thoughtsTokenCount"] = u.reasoning_tokens
-        out["usageMetadata"] = meta
-    cand["index"] = 0
-    out["modelVersion"] = ctx.model
-    out["responseId"] = ctx.ident("", 22)
-    return out
+def error_status(kind: str) -> int:
+    return _STATUS.get(kind, 400)
 
 
-def _geminisse(obj: Any) -> bytes:
-    return sse(obj, eol=b"\r\n")
-
-
-def gemini_stream(ctx: Ctx) -> Iterator[Frame]:
-    held: list[dict[str, Any]] | None = None  # parts of the chunk not sent yet
-    held_calls = False
-    for piece in ctx.reply.pieces:
-        if isinstance(piece, Pause | Fail):
-            if held is not None:
-                yield _geminisse(_gemini_chunk(ctx, held, False))
-                held = None
-            if isinstance(piece, Fail):
-                yield _geminisse(error_object(piece, "gemini", in_band=True))
-                return
-            yield float(piece.seconds)
-            continue
-        part = _gemini_part(piece)
-        if isinstance(piece, Call) and held is not None and held_calls:
-            held.append(part)  # parallel calls arrive in one chunk
-            continue
-        if held is not None:
-            yield _geminisse(_gemini_chunk(ctx, held, False))
-        held, held_calls = [part], isinstance(piece, Call)
-    yield _geminisse(_gemini_chunk(ctx, held if held is not None else [{"text": ""}], True))
-
-
-def gemini_body(ctx: Ctx) -> dict[str, Any]:
-    parts = [_gemini_part(p) for p in merged(ctx.reply.pieces) if not isinstance(p, Fail | Pause)]
-    return _gemini_chunk(ctx, parts or [{"text": ""}], True)
+def http_error_body(status: int, message: str) -> dict[str, Any]:
+    kind = KIND_BY_STATUS.get(status)
+    if kind is not None:
+        return error_object(Fail(kind, message), False)
+    etype = _TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"type": "error", "error": {"type": etype, "message": message}}

@@ -1,12 +1,12 @@
 """The embedded offline demo: the ``kairos serve`` emulator core on a free loopback port.
 
 ``kairos stream`` uses it when no provider is configured, so a newcomer's first run goes through
-the real path (OpenAI codec, httpx, SSE decoder, stream machine) without a key or any network
-beyond 127.0.0.1. Its replies are scripted, paced like a model and say so
+the real path (the demo preset's codec, httpx, the framing decoder, the stream machine) without a
+key or any network beyond 127.0.0.1. Its replies are scripted, paced like a model and say so
 ("[offline demo: scripted reply, not a model]"); nobody should mistake them for a model.
 
-Design: every byte comes from the pure emulator core (``kairos.serve._core.Emulator``) and the
-shared wire renderers (``kairos.testing``), exactly as ``kairos serve`` sends them. This module
+Design: every byte comes from the pure emulator (``kairos.serve._emulator.Emulator``) and the
+wire renderers, exactly as ``kairos serve`` sends them. This module
 is only a thin host: the standard library's ``http.server`` reads the request, hands it to the
 core and writes the answer's pieces (chunked), sleeping on its pauses. It uses the standard
 library rather than Starlette/Uvicorn so that a plain ``pip install kairos-llm`` (no ``serve``
@@ -20,9 +20,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..serve._core import Answer, Emulator, Seen
-from ..serve._script import Entry
-from ..testing import Reply
+from .._replies import Reply
+from ..providers import PRESETS, demo_preset
+from ._emulator import Answer, Emulator, Seen
+from ._routes import emulated_base_url
+from ._script import Entry
 
 __all__ = ["DEMO_MODEL", "OfflineServer", "demo_entry", "demo_reply"]
 
@@ -38,14 +40,17 @@ _POEM = (
 )
 
 
+_KEYS = " or ".join(p.key_env[0] for p in PRESETS.values() if p.auto and p.key_env)
+_LOCAL = " or ".join(p.note.split()[0] for p in PRESETS.values() if p.local)
+
+
 def demo_reply(prompt: str) -> str:
     if "poema" in prompt.lower() or "go" in prompt.lower().split():
         return _POEM
     return (
         f"{LABEL}\n"
         f"You asked: {prompt[:200]}\n"
-        "Set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or DASHSCOPE_API_KEY, or run "
-        "Ollama locally, to talk to a real model."
+        f"Set {_KEYS}, or run {_LOCAL} locally, to talk to a real model."
     )
 
 
@@ -86,9 +91,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class OfflineServer:
-    """``with OfflineServer() as srv: srv.base_url`` -> ``http://127.0.0.1:PORT/v1``.
+    """``with OfflineServer() as srv: kairos.provider(srv.preset, base_url=srv.base_url)``.
 
-    ``delay`` is the pause between tokens and ``first`` the one before the first token."""
+    ``preset`` is the registry's demo preset, ``base_url`` the emulator's URL for it (as that
+    wire's SDKs expect it, e.g. ``http://127.0.0.1:PORT/v1``). ``delay`` is the pause between
+    tokens and ``first`` the one before the first token."""
 
     def __init__(self, delay: float = 0.03, first: float = 0.25) -> None:
         self.emulator = Emulator(lambda seen: demo_entry(seen, first=first, gap=delay))
@@ -113,7 +120,8 @@ class OfflineServer:
 
         self._httpd = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self.base_url = f"{self.url}/v1"
+        self.preset = demo_preset().name
+        self.base_url = emulated_base_url(self.url, self.preset)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from ..errors import ConfigurationError
-from ..llm import Usage
+from .errors import ConfigurationError
+from .llm import Usage
 
 __all__ = [
     "FAIL_KINDS",

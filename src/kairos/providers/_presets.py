@@ -1,0 +1,161 @@
+"""Preset rows: endpoints that speak a known wire, with their base URL, key and defaults.
+
+An OpenAI-compatible endpoint that needs no code is one row here. Flags the CLI and the
+emulator read: ``auto`` (``kairos stream`` picks it when its key is set, in table order),
+``local`` (a server on this machine: the CLI checks whether it answers), ``demo`` (the preset
+the embedded offline demo streams through), ``sdk_env`` (base-URL variables the provider's
+official SDK reads besides ``base_url_env``; ``kairos serve`` prints them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["PRESETS", "Preset"]
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    name: str
+    wire: str
+    base_url: str
+    key_env: tuple[str, ...] = ()
+    base_url_env: str | None = None
+    key_required: bool = True
+    default_model: str = ""
+    note: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    auto: bool = False
+    local: bool = False
+    demo: bool = False
+    sdk_env: tuple[str, ...] = ()
+
+
+_P = Preset
+PRESETS: Mapping[str, Preset] = {
+    p.name: p
+    for p in (
+        _P(
+            "openai",
+            "openai-chat",
+            "https://api.openai.com/v1",
+            ("OPENAI_API_KEY",),
+            "OPENAI_BASE_URL",
+            default_model="gpt-4o-mini",
+            note="OpenAI Chat Completions",
+            options={"max_tokens_field": "max_completion_tokens"},
+            auto=True,
+        ),
+        _P(
+            "anthropic",
+            "anthropic-messages",
+            "https://api.anthropic.com",
+            ("ANTHROPIC_API_KEY",),
+            "ANTHROPIC_BASE_URL",
+            default_model="claude-haiku-4-5",
+            note="Anthropic Messages",
+            auto=True,
+        ),
+        _P(
+            "gemini",
+            "gemini",
+            "https://generativelanguage.googleapis.com",
+            ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            "GEMINI_BASE_URL",
+            default_model="gemini-2.5-flash",
+            note="Gemini streamGenerateContent (SSE)",
+            auto=True,
+            sdk_env=("GOOGLE_GEMINI_BASE_URL",),
+        ),
+        _P(
+            "qwen",
+            "openai-chat",
+            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+            ("DASHSCOPE_API_KEY",),
+            "DASHSCOPE_BASE_URL",
+            default_model="qwen-plus",
+            note="Alibaba DashScope compatible mode, international endpoint",
+            auto=True,
+        ),
+        _P(
+            "qwen-cn",
+            "openai-chat",
+            "https://dashscope.aliyuncs.com/compatible-mode/v1",
+            ("DASHSCOPE_API_KEY",),
+            "DASHSCOPE_BASE_URL",
+            default_model="qwen-plus",
+            note="Alibaba DashScope compatible mode, mainland China endpoint",
+        ),
+        _P(
+            "ollama",
+            "ollama-chat",
+            "http://localhost:11434",
+            ("OLLAMA_API_KEY",),
+            "OLLAMA_HOST",
+            key_required=False,
+            default_model="llama3.2",
+            note="Ollama native /api/chat",
+            local=True,
+        ),
+        _P(
+            "openai-compatible",
+            "openai-chat",
+            "",
+            ("OPENAI_COMPATIBLE_API_KEY",),
+            "OPENAI_COMPATIBLE_BASE_URL",
+            key_required=False,
+            note="any Chat Completions server; pass base_url",
+            demo=True,
+        ),
+        _P(
+            "groq",
+            "openai-chat",
+            "https://api.groq.com/openai/v1",
+            ("GROQ_API_KEY",),
+            default_model="llama-3.3-70b-versatile",
+            note="Groq",
+            auto=True,
+        ),
+        _P(
+            "deepseek",
+            "openai-chat",
+            "https://api.deepseek.com/v1",
+            ("DEEPSEEK_API_KEY",),
+            default_model="deepseek-chat",
+            note="DeepSeek",
+            auto=True,
+        ),
+        _P(
+            "openrouter",
+            "openai-chat",
+            "https://openrouter.ai/api/v1",
+            ("OPENROUTER_API_KEY",),
+            default_model="openai/gpt-4o-mini",
+            note="OpenRouter",
+            auto=True,
+        ),
+        _P(
+            "vllm",
+            "openai-chat",
+            "http://localhost:8000/v1",
+            key_required=False,
+            note="local vLLM server",
+        ),
+        _P(
+            "lmstudio",
+            "openai-chat",
+            "http://localhost:1234/v1",
+            key_required=False,
+            note="local LM Studio server",
+        ),
+        _P(
+            "llamacpp",
+            "openai-chat",
+            "http://localhost:8080/v1",
+            key_required=False,
+            note="local llama.cpp server",
+        ),
+    )
+}

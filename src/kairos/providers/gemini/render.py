@@ -1,0 +1,136 @@
+"""The Gemini renderer: a scripted reply as ``streamGenerateContent?alt=sse`` bytes.
+
+Shapes from the recorded bodies in ``tests/providers/gemini/fixtures``: ``data:`` lines framed
+with CRLF, each a whole ``GenerateContentResponse``; parallel calls in one chunk; the last
+chunk carries ``finishReason`` and ``usageMetadata``. Errors: ``google.rpc.Status``
+``{"error": {code, message, status}}`` (a bad key: 400 INVALID_ARGUMENT with an ``ErrorInfo``
+reason ``API_KEY_INVALID``), as the HTTP body or as a data line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..._replies import Call, Fail, Pause, Reasoning, Text
+from .._frames import KIND_BY_STATUS, Ctx, Frame, merged, sse, wire_finish
+
+_FINISH = {
+    "stop": "STOP",
+    "tool_calls": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+}
+
+
+def _part(piece: Text | Reasoning | Call) -> dict[str, Any]:
+    if isinstance(piece, Text):
+        return {"text": piece.text}
+    if isinstance(piece, Reasoning):
+        return {"text": piece.text, "thought": True}
+    call: dict[str, Any] = {"name": piece.name, "args": piece.arguments_object()}
+    if piece.id is not None:
+        call["id"] = piece.id
+    return {"functionCall": call}
+
+
+def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
+    cand: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
+    out: dict[str, Any] = {"candidates": [cand]}
+    if final:
+        cand["finishReason"] = wire_finish(ctx.reply.resolved_finish(), _FINISH)
+        u = ctx.usage
+        meta: dict[str, Any] = {
+            "promptTokenCount": u.prompt_tokens,
+            "candidatesTokenCount": u.completion_tokens,
+            "totalTokenCount": u.total_tokens,
+        }
+        if u.cached_tokens is not None:
+            meta["cachedContentTokenCount"] = u.cached_tokens
+        if u.reasoning_tokens is not None:
+            meta["thoughtsTokenCount"] = u.reasoning_tokens
+        out["usageMetadata"] = meta
+    cand["index"] = 0
+    out["modelVersion"] = ctx.model
+    out["responseId"] = ctx.ident("", 22)
+    return out
+
+
+def _sse(obj: Any) -> bytes:
+    return sse(obj, eol=b"\r\n")
+
+
+def stream(ctx: Ctx) -> Iterator[Frame]:
+    held: list[dict[str, Any]] | None = None  # parts of the chunk not sent yet
+    held_calls = False
+    for piece in ctx.reply.pieces:
+        if isinstance(piece, Pause | Fail):
+            if held is not None:
+                yield _sse(_chunk(ctx, held, False))
+                held = None
+            if isinstance(piece, Fail):
+                yield _sse(error_object(piece, True))
+                return
+            yield float(piece.seconds)
+            continue
+        part = _part(piece)
+        if isinstance(piece, Call) and held is not None and held_calls:
+            held.append(part)  # parallel calls arrive in one chunk
+            continue
+        if held is not None:
+            yield _sse(_chunk(ctx, held, False))
+        held, held_calls = [part], isinstance(piece, Call)
+    yield _sse(_chunk(ctx, held if held is not None else [{"text": ""}], True))
+
+
+def body(ctx: Ctx) -> dict[str, Any]:
+    parts = [_part(p) for p in merged(ctx.reply.pieces) if not isinstance(p, Fail | Pause)]
+    return _chunk(ctx, parts or [{"text": ""}], True)
+
+
+# google.rpc.Status: (code, status name)
+_ERRORS = {
+    "overloaded": (503, "UNAVAILABLE"),
+    "rate_limit": (429, "RESOURCE_EXHAUSTED"),
+    "server": (500, "INTERNAL"),
+    "invalid_request": (400, "INVALID_ARGUMENT"),
+    "authentication": (400, "INVALID_ARGUMENT"),
+    "context_length": (400, "INVALID_ARGUMENT"),
+}
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def error_object(fail: Fail, in_band: bool) -> dict[str, Any]:
+    number, name = _ERRORS[fail.kind]
+    info: dict[str, Any] = {"code": number, "message": fail.message, "status": name}
+    if fail.kind == "authentication":
+        info["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+            }
+        ]
+    return {"error": info}
+
+
+def error_status(kind: str) -> int:
+    return _ERRORS[kind][0]
+
+
+def http_error_body(status: int, message: str) -> dict[str, Any]:
+    kind = KIND_BY_STATUS.get(status)
+    if kind is not None:
+        return error_object(Fail(kind, message), False)
+    name = _STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "INVALID_ARGUMENT")
+    return {"error": {"code": status, "message": message, "status": name}}
