@@ -382,6 +382,28 @@ def test_huge_numbers() -> None:
     assert json_rejects(too_long) and rejects([too_long]) and rejects(list("[" + too_long + "]"))
 
 
+EDGE = [
+    r'"\"\\\/\b\f\n\r\t"', r'"a\/b"', r'"\u0000\u001f\u007F\uFFFF\uFeFf"',
+    r'"\ud800\udc00\udbff\udfff\ud800\udfff\udbff\udc00"', r'"\ud7ff\ue000\udc00\udfff\ud800"',
+    r'["\ud83d\ud83d\ude00\ude00", "\ud83d\\ude00", "\ud83d\""]', '"\ud83d\ude00 \U0001f600"',
+    "[0, -0, 0.0, -0.0, 1E5, 1e-5, 1.25E+2, -0.5e0, 10, 9007199254740993]",
+    '{"": "", " ": [], "a\\"b": {}}', " \t\n\r[ \t\n\r1 \t\n\r] \t\n\r", "[[], {}, [[]], [{}]]",
+    '"\u2028\u2029\x7f\u00e9"',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EDGE)
+def test_edge_texts_match_json_loads_at_every_split(text: str) -> None:
+    expected = json.loads(text)
+    by_char, final = feed_all(list(text))
+    assert same(final, expected)
+    for cut in range(len(text) + 1):
+        snaps, final = feed_all([text[:cut], text[cut:]])
+        assert same(final, expected), cut
+        if cut and '"a": 1, "a"' not in text:  # duplicate keys may replace a value
+            assert same(snaps[0], by_char[cut - 1]), cut
+
+
 BAD = [
     "", " ", "\t\n", "[1,]", '{"a":1,}', "[1 2]", "{'a':1}", '{"a" 1}', "{1:2}", '{"a":}',
     '"abc', '"\\x"', '"\\u12"', '"\\u12g4"', '"a\x01"', '"\n"', "01", "-01", "1.", ".5", "-",
