@@ -1,6 +1,6 @@
 """An incremental (push) parser for one JSON value arriving in pieces, with partial snapshots.
 
-Pure: no I/O, stdlib only. Used for ``StreamChunk.object`` and ``ToolCall.partial_arguments()``.
+Pure (no I/O, stdlib only); meant for ``StreamChunk.object`` and ``ToolCall.partial_arguments()``.
 
 ::
 
@@ -16,45 +16,43 @@ Pure: no I/O, stdlib only. Used for ``StreamChunk.object`` and ``ToolCall.partia
 What a snapshot shows
 ---------------------
 * ``None`` until something is visible (also the complete value ``null``: ``done`` tells).
-* Strings appear as soon as their opening quote arrives and grow while they stream; an escape
-  is added only once complete (never half of ``\\u00e9``), and a high surrogate escape waits
-  for the next escape, so ``\\ud83d\\ude00`` appears as one character.
-* Numbers, ``true``, ``false`` and ``null`` appear only once complete: a literal when its last
-  letter arrives, a number when the character after it (``,`` ``]`` ``}`` or whitespace)
-  does, or at :meth:`PartialJSON.finish` for a top-level number.
-* Containers appear when their bracket arrives. An object key appears only once the key string
-  is closed *and* its value has started to show (``""`` at the quote, ``[]`` / ``{}`` at the
-  bracket, scalars when complete), so no value ever changes type between snapshots.
+* Strings show from their opening quote and grow; an escape is added only once complete
+  (never half of ``\\u00e9``), and a high surrogate escape waits for the next escape, so
+  ``\\ud83d\\ude00`` appears as one character.
+* ``true``, ``false``, ``null`` show once their last letter arrives; numbers once the
+  character after them does (``,`` ``]`` ``}`` or whitespace), a top-level one at ``finish()``.
+* Containers show when their bracket arrives. An object key shows only once it is closed
+  *and* its value shows (``""`` at the quote, ``[]`` / ``{}`` at the bracket, scalars when
+  complete), so no value ever changes type between snapshots.
 * Each snapshot is a consistent extension of the previous one: scalars stay equal, strings
   only grow, lists only gain elements (earlier ones equal, the last may grow), objects only
-  gain keys in order (earlier values equal, the last may grow). The one exception is an
-  object with a duplicate key: the later value replaces the earlier one in place, as
-  ``json.loads`` does (it keeps the first position and the last value).
+  gain keys in order (earlier values equal, the last may grow). Except for duplicate keys:
+  the later value replaces the earlier in place, as in ``json.loads`` (first position, last
+  value).
 
-Acceptance matches ``json.loads(text)`` with its defaults, with two deliberate differences:
-``NaN``, ``Infinity`` and ``-Infinity`` are rejected (they are not JSON, though ``json.loads``
-accepts them), and nesting depth is unlimited (no recursion; ``json.loads`` raises
-``RecursionError`` at about 1,000 levels). As with ``json.loads``: lone surrogate escapes such
-as ``"\\ud800"`` are accepted and kept, control characters inside strings are rejected, a
-leading BOM is an error (text only, ``str`` not ``bytes``), integers longer than
-``sys.get_int_max_str_digits()`` are rejected, ``1e400`` is ``inf``, duplicate keys keep the
-last value. Bad input raises :class:`PartialJSONError` from :meth:`~PartialJSON.feed` as soon
-as the text can no longer be the start of a valid value; the parser then stays failed.
+Acceptance is that of ``json.loads(text)`` with its defaults (lone surrogate escapes such as
+``"\\ud800"`` kept, control characters in strings rejected, a leading BOM rejected, integers
+longer than ``sys.get_int_max_str_digits()`` rejected, ``1e400`` is ``inf``) except: ``NaN``,
+``Infinity`` and ``-Infinity`` are rejected (not JSON, though ``json.loads`` takes them), and
+nesting depth is unlimited (no recursion). Text only (``str``). :meth:`~PartialJSON.feed`
+raises :class:`PartialJSONError` as soon as the text can no longer begin a valid value, and
+the parser stays failed; :meth:`~PartialJSON.finish` raises it for an incomplete value.
 
 Cost
 ----
-* :meth:`~PartialJSON.feed` is O(len(piece)) amortised, whatever the split: nothing already
-  read is scanned again. String runs, whitespace and numbers are consumed by compiled regular
-  expressions; a string streamed in many pieces is kept as a list of pieces and joined once.
-* :meth:`~PartialJSON.snapshot` builds nothing unless called: it is O(1) when nothing visible
-  has changed since the previous call (the same object is returned), otherwise
-  O(d + n + s): d the depth of the open path, n the number of entries of the open containers
-  (one ``list.copy`` / ``dict.copy`` each, in C), s the length of the string being read.
-  Completed values are never copied again: a snapshot shares them with later snapshots and
-  with the value of ``finish()``, so treat snapshots as read-only below the open path
-  (``copy.deepcopy`` one to change it). The containers on the open path are fresh per
-  snapshot: mutating a snapshot's open containers never affects the parser, and later
-  parsing never changes a snapshot already returned.
+* ``feed`` is O(len(piece)) amortised whatever the split: nothing read is scanned again;
+  string runs, whitespace and numbers go through compiled regular expressions, and a string
+  arriving in many pieces is kept as a list and joined once.
+* ``snapshot`` does nothing until called. With nothing visible changed since the previous
+  call it is O(1) (the same object again); otherwise O(d + n + s): d the depth of the open
+  path, n the entries of the open containers (one C-level ``list.copy`` / ``dict.copy`` per
+  level), s the length of the string being read (``str`` is immutable, so a growing string
+  is copied whole). Completed values are never copied again: they are shared by every later
+  snapshot and by ``finish()``'s value, so treat snapshots as read-only below the open path.
+  Containers on the open path are fresh per snapshot: mutating them never reaches the
+  parser, and later parsing never changes a snapshot already returned. Reading a snapshot
+  after every delta thus costs O(n + s) per delta: small for typical objects, but growing
+  with a huge open list or string (quadratic in total; see ``benchmarks/partial_json.py``).
 """
 
 from __future__ import annotations
@@ -93,10 +91,8 @@ _NOTHING: Final = object()  # "no visible value yet" (None is a value)
 
 
 def _skip_ws(s: str, i: int) -> int:
-    if i < len(s) and s[i] in " \t\n\r":
-        m = _NOT_WS.search(s, i)
-        return m.start() if m else len(s)
-    return i
+    m = _NOT_WS.search(s, i)
+    return m.start() if m else len(s)
 
 
 def _is_high(code: int) -> bool:
@@ -149,6 +145,10 @@ class PartialJSON:
         steps, i, n = _STEPS, 0, len(text)
         try:
             while i < n:
+                if self._state < _STRING and text[i] in " \t\n\r":  # between tokens
+                    i = _skip_ws(text, i)
+                    if i == n:
+                        break
                 i = steps[self._state](self, text, i)
         except PartialJSONError as e:
             self._error = e
@@ -190,12 +190,9 @@ class PartialJSON:
             raise
         return self._root
 
-    # -- states: each consumes from s[i:] and returns where it stopped ------------------------
+    # -- states: each consumes from s[i] (not whitespace) and returns where it stopped ------
 
     def _value(self, s: str, i: int) -> int:
-        i = _skip_ws(s, i)
-        if i == len(s):
-            return i
         c = s[i]
         if c == '"':
             self._begin_string(False)
@@ -216,9 +213,6 @@ class PartialJSON:
         return i + 1
 
     def _after(self, s: str, i: int) -> int:
-        i = _skip_ws(s, i)
-        if i == len(s):
-            return i
         c = s[i]
         if not self._stack:
             raise self._fail(i, f"extra data after the value: {c!r}")
@@ -232,9 +226,6 @@ class PartialJSON:
         return i + 1
 
     def _key(self, s: str, i: int) -> int:
-        i = _skip_ws(s, i)
-        if i == len(s):
-            return i
         c = s[i]
         if c == '"':
             self._begin_string(True)
@@ -245,9 +236,6 @@ class PartialJSON:
         return i + 1
 
     def _colon(self, s: str, i: int) -> int:
-        i = _skip_ws(s, i)
-        if i == len(s):
-            return i
         if s[i] != ":":
             raise self._fail(i, f"expected ':' after an object key, got {s[i]!r}")
         self._state = _VALUE
@@ -404,9 +392,8 @@ class PartialJSON:
             return "unterminated " + ("object key" if self._is_key else "string")
         if self._state == _LITERAL:
             return f"incomplete literal {self._lit!r}"
-        if self._stack:
-            return "unterminated " + ("object" if self._stack[-1].is_dict else "array")
-        return "no JSON value"
+        return ("unterminated " + ("object" if self._stack[-1].is_dict else "array")
+                if self._stack else "no JSON value")  # fmt: skip
 
 
 # the state handlers by state number (unbound, so a parser holds no reference cycle)
