@@ -7,7 +7,8 @@ a time and in random pieces: every snapshot is a consistent extension of the pre
 equals the snapshot of the same prefix fed in one piece, and ``finish()`` equals ``json.loads``
 of the whole text. Text that ``json.loads`` rejects (a hand-picked corpus, random corruptions,
 every truncation) makes the parser raise ``PartialJSONError`` and nothing else. Snapshots are
-never aliased to the parser's live state.
+never aliased to the parser's live state. Lazy snapshots (taken in O(depth)) built after the
+parse ended, in any order, equal the snapshots taken at their moment, duplicate keys included.
 """
 
 from __future__ import annotations
@@ -280,6 +281,53 @@ def test_snapshots_are_not_aliased_to_the_parser(text: str) -> None:
     assert same(final, json.loads(text))
     for snap, at_the_time in held:  # later parsing never changed a snapshot already returned
         assert same(snap, at_the_time)
+
+
+@st.composite
+def duplicate_key_documents(draw: st.DrawFn) -> str:
+    pairs = draw(st.lists(st.tuples(st.sampled_from("ab"), VALUES), max_size=5))
+    obj = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs) + "}"
+    return draw(st.sampled_from([obj, f"[{obj}, {obj}]", f'{{"x": {obj}, "x": [{obj}]}}']))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents() | duplicate_key_documents(), st.randoms())
+def test_lazy_snapshots_built_later_equal_the_snapshots_of_their_moment(
+    text: str, rnd: random.Random
+) -> None:
+    lazy, eager = PartialJSON(), PartialJSON()
+    taken, expected = [], []
+    for ch in text:
+        lazy.feed(ch)
+        eager.feed(ch)
+        taken.append(lazy.lazy_snapshot())  # nothing is built here
+        expected.append(copy.deepcopy(eager.snapshot()))
+    final = lazy.finish()
+    assert same(final, json.loads(text))
+    order = list(range(len(taken)))
+    rnd.shuffle(order)  # built after the parse ended, in any order
+    for k in order:
+        assert same(taken[k].value(), expected[k]), (k, text[: k + 1])
+        assert taken[k].value() is taken[k].value()
+
+
+def test_lazy_snapshot_is_cached_while_nothing_changes_and_survives_string_folding() -> None:
+    p = PartialJSON()
+    p.feed('["ab')
+    first = p.lazy_snapshot()
+    p.feed("  ")  # inside the string: visible
+    second = p.lazy_snapshot()
+    assert second is not first and p.lazy_snapshot() is second
+    p.feed('cd", 1')  # 1 is not complete yet
+    third = p.lazy_snapshot()
+    p.feed("2")
+    assert p.lazy_snapshot() is third
+    assert third.value() == ["ab  cd"]
+    assert second.value() == ["ab  "]  # the pieces were folded by the later build
+    assert first.value() == ["ab"]
+    assert p.snapshot() is third.value()
+    p.feed("]")
+    assert p.lazy_snapshot().value() == p.finish() == ["ab  cd", 12]
 
 
 # -- explicit semantics ----------------------------------------------------------------------------

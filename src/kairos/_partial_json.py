@@ -9,8 +9,7 @@ Pure (no I/O, stdlib only); meant for ``StreamChunk.object`` and ``ToolCall.part
     p.snapshot()             # {'name': 'Al'}
     p.feed('ice", "age": 3')
     p.snapshot()             # {'name': 'Alice'}: 3 may still become 30
-    p.feed("0}")
-    p.done                   # True: a complete top-level value has been seen
+    p.feed("0}")             # p.done: a complete top-level value has been seen
     p.finish()               # {'name': 'Alice', 'age': 30}
 
 What a snapshot shows
@@ -43,16 +42,16 @@ Cost
 * ``feed`` is O(len(piece)) amortised whatever the split: nothing read is scanned again;
   string runs, whitespace and numbers go through compiled regular expressions, and a string
   arriving in many pieces is kept as a list and joined once.
-* ``snapshot`` does nothing until called. With nothing visible changed since the previous
-  call it is O(1) (the same object again); otherwise O(d + n + s): d the depth of the open
-  path, n the entries of the open containers (one C-level ``list.copy`` / ``dict.copy`` per
-  level), s the length of the string being read (``str`` is immutable, so a growing string
-  is copied whole). Completed values are never copied again: they are shared by every later
-  snapshot and by ``finish()``'s value, so treat snapshots as read-only below the open path.
-  Containers on the open path are fresh per snapshot: mutating them never reaches the
-  parser, and later parsing never changes a snapshot already returned. Reading a snapshot
-  after every delta thus costs O(n + s) per delta: small for typical objects, but growing
-  with a huge open list or string (quadratic in total; see ``benchmarks/partial_json.py``).
+* ``lazy_snapshot()`` is O(depth), and O(1) (the same object) while nothing visible changed;
+  building it (``value()``, once) is O(d + n + s): d open containers, n their entries (one
+  C-level copy per level), s the length of the string being read (copied whole: ``str`` is
+  immutable). ``snapshot()`` is ``lazy_snapshot().value()``. A stream should attach a lazy
+  snapshot to each chunk and build only those read: building one after every delta is
+  quadratic in total for a huge open list or string (see ``benchmarks/partial_json.py``).
+* Completed values are never copied again: they are shared by every later snapshot and by
+  ``finish()``'s value, so treat snapshots as read-only below the open path. Containers on
+  the open path are fresh per snapshot: mutating them never reaches the parser, and later
+  parsing never changes a snapshot already returned.
 """
 
 from __future__ import annotations
@@ -61,7 +60,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["PartialJSON", "PartialJSONError"]
+from ._partial_snapshot import LazySnapshot
+
+__all__ = ["LazySnapshot", "PartialJSON", "PartialJSONError"]
 
 
 class PartialJSONError(Exception):
@@ -87,16 +88,11 @@ _SIMPLE_ESCAPES: Final = {
 _LITERALS: Final[dict[str, tuple[str, Any]]] = {
     "t": ("true", True), "f": ("false", False), "n": ("null", None)
 }  # fmt: skip
-_NOTHING: Final = object()  # "no visible value yet" (None is a value)
 
 
 def _skip_ws(s: str, i: int) -> int:
     m = _NOT_WS.search(s, i)
     return m.start() if m else len(s)
-
-
-def _is_high(code: int) -> bool:
-    return 0xD800 <= code <= 0xDBFF
 
 
 class _Frame:
@@ -114,8 +110,8 @@ class PartialJSON:
     """Push parser for one JSON value; see the module docstring for what snapshots show."""
 
     __slots__ = (
-        "_done", "_error", "_esc", "_fresh", "_is_key", "_lit", "_num", "_pieces", "_pos",
-        "_root", "_snap", "_stack", "_state",
+        "_done", "_error", "_esc", "_fresh", "_is_key", "_last", "_lit", "_num", "_pieces",
+        "_pos", "_root", "_slen", "_stack", "_state",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -123,15 +119,16 @@ class PartialJSON:
         self._stack: list[_Frame] = []
         self._root: Any = None
         self._done = False
-        self._pieces: list[str] = []  # the string being read, in pieces
+        self._pieces: list[str] = []  # the string being read, in pieces, and its length
+        self._slen = 0
         self._is_key = False  # ... is an object key (invisible until closed)
         self._esc = ""  # an escape not yet complete, from its backslash
         self._num: list[str] = []  # the number being read
         self._lit = ""  # the literal being read
         self._pos = 0  # characters fed before the current piece
         self._error: PartialJSONError | None = None
-        self._snap: Any = None
-        self._fresh = True  # _snap is the current snapshot
+        self._last = LazySnapshot((), None, None)
+        self._fresh = True  # _last is the current snapshot
 
     @property
     def done(self) -> bool:
@@ -157,24 +154,20 @@ class PartialJSON:
 
     def snapshot(self) -> Any:
         """The value parsed so far (see the module docstring); ``None`` before anything shows."""
+        return self.lazy_snapshot().value()
+
+    def lazy_snapshot(self) -> LazySnapshot:
+        """The snapshot of this moment, built only when its ``value()`` is called: O(depth)."""
         if self._fresh:
-            return self._snap
-        v: Any = _NOTHING
-        if self._state == _STRING and not self._is_key:
-            v = "".join(self._pieces)
-            self._pieces = [v]
-        if not self._stack:
-            v = self._root if self._done else (None if v is _NOTHING else v)
-        for f in reversed(self._stack):
-            c = f.value.copy()
-            if v is not _NOTHING:
-                if f.is_dict:
-                    c[f.key] = v
-                else:
-                    c.append(v)
-            v = c
-        self._snap, self._fresh = v, True
-        return v
+            return self._last
+        if self._done and not self._stack:
+            last = LazySnapshot((), None, self._root)
+        else:
+            reading = self._state == _STRING and not self._is_key
+            levels = tuple([(f.value, len(f.value), f.key) for f in self._stack])
+            last = LazySnapshot(levels, (self._pieces, self._slen) if reading else None)
+        self._last, self._fresh = last, True
+        return last
 
     def finish(self) -> Any:
         """The complete value; raises :class:`PartialJSONError` if the text is not one value."""
@@ -251,6 +244,7 @@ class PartialJSON:
             j = m.start() if m else n
             if j > i:
                 pieces.append(s[i:j])
+                self._slen += j - i
                 if not self._is_key:
                     self._fresh = False
             if j == n:
@@ -287,7 +281,8 @@ class PartialJSON:
     # -- strings and escapes -----------------------------------------------------------------
 
     def _begin_string(self, is_key: bool) -> None:
-        self._pieces, self._is_key, self._esc, self._state = [], is_key, "", _STRING
+        self._pieces, self._slen, self._is_key, self._esc = [], 0, is_key, ""
+        self._state = _STRING
         self._fresh = self._fresh and is_key
 
     def _end_string(self) -> None:
@@ -301,6 +296,7 @@ class PartialJSON:
 
     def _emit(self, text: str) -> None:
         self._pieces.append(text)
+        self._slen += len(text)
         if not self._is_key:
             self._fresh = False
 
@@ -340,7 +336,7 @@ class PartialJSON:
             raise self._fail(i, f"invalid \\u escape: {c!r} is not a hex digit")
         e += c
         self._esc = e
-        if len(e) == 6 and not _is_high(code := int(e[2:], 16)):
+        if len(e) == 6 and not 0xD800 <= (code := int(e[2:], 16)) <= 0xDBFF:
             self._esc = ""
             self._emit(chr(code))
         elif len(e) == 12:
@@ -350,7 +346,7 @@ class PartialJSON:
                 self._emit(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)))
             else:
                 self._emit(chr(high))
-                if _is_high(low):
+                if 0xD800 <= low <= 0xDBFF:
                     self._esc = e[6:]
                 else:
                     self._emit(chr(low))
@@ -377,6 +373,8 @@ class PartialJSON:
             return
         f = self._stack[-1]
         if f.is_dict:
+            if f.key in f.value:  # a duplicate key: snapshots taken so far keep the old object
+                f.value = f.value.copy()
             f.value[f.key] = value
         else:
             f.value.append(value)
