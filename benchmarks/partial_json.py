@@ -9,11 +9,11 @@ objects and lists) and ``string`` (one huge string with escapes and non-ASCII te
 1x (~1 MB, 50,000 deltas) and 10x (~10 MB, 500,000 deltas: same delta size, ten times the
 text). Rows:
 
-(a) kairos: ``PartialJSON.feed`` every delta, then ``finish()``; full run, best of 3 (1x).
+(a) kairos: ``PartialJSON.feed`` every delta, then ``finish()``; full run, best of 3.
 (L) kairos: the same plus ``lazy_snapshot()`` after every delta (what a stream attaches to
-    each chunk; built only if read); full run, best of 3 (1x).
+    each chunk; built only if read); full run, best of 3.
 (b) kairos: the same plus ``snapshot()`` after every delta (every chunk's value read); full
-    run, best of 3 (1x). When a full run would exceed ``--budget`` seconds, the feed is timed
+    run, best of 3. When a full run would exceed ``--budget`` seconds, the feed is timed
     whole and ``snapshot()`` at ``--samples`` evenly spaced deltas, extrapolated (the row
     says so).
 (c) ``json.loads`` of the text so far, per delta, with the truncated text already completed
@@ -23,7 +23,8 @@ text). Rows:
 (d) ``jiter.from_json(text_so_far.encode(), partial_mode="trailing-strings")`` per delta, as
     the official SDKs do; sampled and extrapolated like (c).
 
-The ratio column is 10x time / 1x time: ~10 means linear in the length, ~100 quadratic.
+Times are the process's CPU time (``time.process_time``), so other load on the machine does
+not count. The ratio column is 10x time / 1x time: ~10 means linear in the length, ~100 quadratic.
 The cyclic garbage collector is off while timing (none of these parsers makes cycles): with
 it on, a full collection of the 10x heap lands inside some sampled calls and extrapolating
 those inflates the sampled rows several times over.
@@ -123,36 +124,36 @@ def best(fn: Callable[[], float], repeats: int) -> float:
 
 
 def feed_only(deltas: list[str], expected: Any) -> float:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = PartialJSON()
     for d in deltas:
         p.feed(d)
     value = p.finish()
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert value == expected
     return elapsed
 
 
 def feed_and_lazy(deltas: list[str], expected: Any) -> float:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = PartialJSON()
     for d in deltas:
         p.feed(d)
         p.lazy_snapshot()
     value = p.finish()
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert value == expected
     return elapsed
 
 
 def feed_and_snapshot(deltas: list[str], expected: Any) -> float:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = PartialJSON()
     for d in deltas:
         p.feed(d)
         p.snapshot()
     value = p.finish()
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert value == expected
     return elapsed
 
@@ -168,9 +169,9 @@ def snapshot_sampled(deltas: list[str], points: list[int]) -> float:
     for k, d in enumerate(deltas):
         p.feed(d)
         if k in wanted:
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             p.snapshot()
-            spent += time.perf_counter() - t0
+            spent += time.process_time() - t0
     return spent
 
 
@@ -183,13 +184,13 @@ def reparse_sampled(text: str, ends: list[int], points: list[int], way: str) -> 
             p = PartialJSON()
             p.feed(prefix)
             completed = json.dumps(p.snapshot(), ensure_ascii=False)  # repair: not timed
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             json.loads(completed)
         else:
             assert jiter is not None
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             jiter.from_json(prefix.encode(), partial_mode="trailing-strings")
-        spent += time.perf_counter() - t0
+        spent += time.process_time() - t0
     return spent
 
 
@@ -202,7 +203,7 @@ def measure(shape: str, text: str, deltas: list[str], args: argparse.Namespace) 
     points = sample_points(n, args.samples)
     extrapolate = n / len(points)
     rows: dict[str, Any] = {"chars": len(text), "deltas": n}
-    reps = 3 if len(text) <= 2_000_000 else 1
+    reps = 3
     rows["a"] = (best(lambda: feed_only(deltas, expected), reps), "full")
     rows["L"] = (best(lambda: feed_and_lazy(deltas, expected), reps), "full")
     estimate = rows["a"][0] + snapshot_sampled(deltas, points) * extrapolate
