@@ -32,7 +32,7 @@ from loopback import LoopbackServer, Seen, endless
 from loopback import Reply as Raw
 from web_support import chunk
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # as the Makefile's CHROMIUM
 FLAGS = [
     "--headless",
     "--no-sandbox",
