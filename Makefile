@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: run test setup clean
+.PHONY: run test setup clean browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,14 +26,38 @@ setup: $(STAMP_TEST)
 run: $(STAMP_RUN)
 	$(BIN)/kairos stream $(ARGS)
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m ruff check src tests examples benchmarks
 	$(BIN)/python -m ruff format --check src tests examples benchmarks
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) build dist .node
+
+# What the browser tests (tests/test_web_browser.py, tests/test_web_ai_sdk.py) need besides the
+# test extra (which brings Playwright): Debian's chromium (installed with apt when root) and the
+# `ai` npm package in .node/ (when npm is present). Where neither can happen it says so loudly and
+# those tests skip with the reason; nothing is downloaded when both are already there.
+CHROMIUM ?= /usr/bin/chromium
+NODE_AI := .node/node_modules/ai/package.json
+
+browser-deps: $(NODE_AI)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing chromium with apt-get (for the browser test)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "make: WARNING: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get): the browser test WILL BE SKIPPED"; \
+	  fi; \
+	fi
+
+$(NODE_AI):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix .node --no-audit --no-fund --loglevel=error 'ai@6'; \
+	else \
+	  echo "make: WARNING: npm is missing: the check against the ai package's own parser WILL BE SKIPPED"; \
+	fi
 
 # Benchmarks (issue 6): a separate venv with the SDKs and LiteLLM; writes benchmarks/RESULTS.md
 BENCH_VENV := .venv-bench
