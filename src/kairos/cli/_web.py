@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any, NoReturn
 
-from ._serve_cli import _port
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
+from ._pick import AUTO_ORDER, OFFLINE, open_provider, pick_provider, port
 
 __all__ = ["add_parser", "run"]
 
@@ -38,8 +38,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def add_parser(sub: Any) -> None:
-    from .cli import AUTO_ORDER, OFFLINE
-    from .providers import PRESETS
+    from ..providers import PRESETS
 
     s = sub.add_parser(
         "web",
@@ -49,7 +48,7 @@ def add_parser(sub: Any) -> None:
             "Vercel AI SDK UI message stream protocol (POST /api/chat takes the useChat body). "
             "Without --provider, the provider is picked as in `kairos stream` ("
             + ", ".join(AUTO_ORDER)
-            + ", a local Ollama, else the offline demo). Ctrl-C stops it."
+            + ", a reachable local server, else the offline demo). Ctrl-C stops it."
         ),
     )
     s.__class__ = _OneLineParser
@@ -57,7 +56,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--model", help="model name (default: the provider's default model)")
     s.add_argument("--base-url", help="server base URL, as for `kairos stream --base-url`")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=_port, default=0, help="port to bind (default 0: a free port)")
+    s.add_argument("--port", type=port, default=0, help="port to bind (default 0: a free port)")
     s.set_defaults(timeout=None)
 
 
@@ -81,11 +80,9 @@ def _log(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import OFFLINE, _open_provider, pick_provider
-
     try:
-        from .web._app import chat_app
-        from .web._server import WebServer
+        from ..web._app import chat_app
+        from ..web._server import WebServer
     except ImportError as exc:
         missing = (exc.name or "starlette").split(".")[0]
         raise ConfigurationError(
@@ -98,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
         app = None
         try:
-            provider = stack.enter_context(_open_provider(name, args))
+            provider = stack.enter_context(open_provider(name, args))
             app = chat_app(provider, label=label, log=_log)
             server = stack.enter_context(WebServer(app, args.host, args.port))
             print(f"kairos web: provider {name} ({why})", flush=True)

@@ -6,21 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._pick import port
+
 __all__ = ["add_parser", "run"]
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range (0-65535): {value}")
-    return value
-
-
 def add_parser(sub: Any) -> None:
-    from .serve._routes import wire_titles
+    from ..serve._routes import wire_titles
 
     s = sub.add_parser(
         "serve",
@@ -34,7 +26,7 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("script", nargs="?", help="a .yaml/.yml/.json script file")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=_port, default=0, help="port to bind (default 0: a free port)")
+    s.add_argument("--port", type=port, default=0, help="port to bind (default 0: a free port)")
     s.add_argument(
         "--recorded",
         metavar="DIR",
@@ -44,6 +36,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .serve import serve  # ConfigurationError without the serve extra
+    from ..serve import serve  # ConfigurationError without the serve extra
 
     return serve(args.script, args.host, args.port, recorded=args.recorded)

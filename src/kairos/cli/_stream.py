@@ -1,37 +1,28 @@
-"""The ``kairos`` command line, built on the public API only.
-
-``kairos stream [PROMPT]`` streams one reply and prints it as it arrives, then the stream's
-stats (the shape of the Go original's example 18), or one JSON object with ``--json``.
-Exit codes: 0 success, 1 the provider or the stream failed, 2 bad usage or configuration,
-130 interrupted (Ctrl-C).
-"""
+"""``kairos stream [PROMPT]``: stream one reply and print it as it arrives, then the stream's
+stats (the shape of the Go original's example 18), or one JSON object with ``--json``."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
-import os
-import socket
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import kairos
-from kairos import _serve_cli, _web_cli
-from kairos.providers import PRESETS, Preset
+from kairos.providers import PRESETS
+
+from ._pick import AUTO_ORDER, OFFLINE, open_provider, pick_provider
+
+__all__ = ["add_parser", "run"]
 
 DEFAULT_PROMPT = "Escribe un poema corto (4 versos) sobre la programación en Go."
-AUTO_ORDER = tuple(p.name for p in PRESETS.values() if p.auto)  # the registry's rows say which
-OFFLINE = "offline"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kairos", description="Streaming-first LLM client.")
-    sub = p.add_subparsers(dest="command", required=True)
+def add_parser(sub: Any) -> None:
     s = sub.add_parser(
         "stream",
         help="stream one reply",
@@ -59,10 +50,6 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, help="seconds to wait for the first chunk and between chunks"
     )
     s.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    sub.add_parser("providers", help="list provider presets and their environment variables")
-    _serve_cli.add_parser(sub)
-    _web_cli.add_parser(sub)
-    return p
 
 
 @dataclass
@@ -92,60 +79,6 @@ class _Tally:
         if self.final is not None and self.final.stats is not None:
             return self.final.stats.total_time
         return time.monotonic() - self.started
-
-
-def _reachable(preset: Preset, env: Mapping[str, str]) -> bool:
-    """Whether a local server (a preset marked ``local``) accepts connections."""
-    host = (env.get(preset.base_url_env) if preset.base_url_env else None) or preset.base_url
-    parts = urlsplit(host if "://" in host else f"http://{host}")
-    port = parts.port or urlsplit(preset.base_url).port or 80
-    try:
-        with socket.create_connection((parts.hostname or "localhost", port), 0.3):
-            return True
-    except OSError:
-        return False
-
-
-def _any_server() -> Preset:
-    """The preset for a server at any base URL (the row without a base URL of its own)."""
-    return next(p for p in PRESETS.values() if not p.base_url)
-
-
-def pick_provider(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, str]:
-    """The provider to use and why (shown to the user)."""
-    if args.provider:
-        return args.provider, "chosen with --provider"
-    if args.base_url:
-        return _any_server().name, "--base-url given without --provider"
-    for name in AUTO_ORDER:
-        for var in PRESETS[name].key_env:
-            if env.get(var):
-                return name, f"{var} is set"
-    for preset in PRESETS.values():
-        if preset.local and _reachable(preset, env):
-            return preset.name, f"a local {preset.name} server answered"
-    return OFFLINE, "no API key set and no local server: embedded offline demo"
-
-
-@contextlib.contextmanager
-def _open_provider(name: str, args: argparse.Namespace) -> Iterator[kairos.HTTPProvider]:
-    timeout = kairos.Timeouts(first_chunk=args.timeout, idle=args.timeout) if args.timeout else None
-    if name == OFFLINE:
-        from kairos.serve._offline import DEMO_MODEL, OfflineServer
-
-        with (
-            OfflineServer() as server,
-            kairos.provider(
-                server.preset,
-                base_url=server.base_url,
-                model=args.model or DEMO_MODEL,
-                timeout=timeout,
-            ) as p,
-        ):
-            yield p
-        return
-    with kairos.provider(name, model=args.model, base_url=args.base_url, timeout=timeout) as p:
-        yield p
 
 
 def _request(args: argparse.Namespace) -> kairos.ChatRequest:
@@ -235,7 +168,7 @@ def _consume(stream: kairos.Stream, t: _Tally, args: argparse.Namespace, out: Te
             out.flush()
 
 
-def _stream(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     name, why = pick_provider(args, env)
     out = sys.stdout
     t = _Tally()
@@ -243,7 +176,7 @@ def _stream(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     interrupted = False
     with contextlib.ExitStack() as stack:
         try:
-            provider = stack.enter_context(_open_provider(name, args))
+            provider = stack.enter_context(open_provider(name, args))
             _header(args, name, why, out)
             t.started = time.monotonic()
             _consume(stack.enter_context(provider.chat_stream(_request(args))), t, args, out)
@@ -262,36 +195,3 @@ def _stream(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if error is not None and not interrupted:
         print(f"kairos: error: {error}", file=sys.stderr)
     return 130 if interrupted else (1 if error is not None else 0)
-
-
-def _providers() -> int:
-    for p in PRESETS.values():
-        keys = " or ".join(p.key_env) or "-"
-        req = "" if p.key_required else " (optional)"
-        print(f"{p.name:18} {keys}{req:11} {p.base_url or '(base URL required)'}  {p.note}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "providers":
-            return _providers()
-        if args.command == "serve":
-            return _serve_cli.run(args)
-        if args.command == "web":
-            return _web_cli.run(args)
-        return _stream(args, os.environ)
-    except kairos.ConfigurationError as exc:
-        print(f"kairos: error: {exc}", file=sys.stderr)
-        return 2
-    except kairos.KairosError as exc:
-        print(f"kairos: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("kairos: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
