@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import kairos
-from kairos import _serve_cli
+from kairos import _batch_cli, _serve_cli
 from kairos.providers import PRESETS
 
 DEFAULT_PROMPT = "Escribe un poema corto (4 versos) sobre la programación en Go."
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object at the end")
     sub.add_parser("providers", help="list provider presets and their environment variables")
     _serve_cli.add_parser(sub)
+    _batch_cli.add_parser(sub)
     return p
 
 
@@ -268,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             return _providers()
         if args.command == "serve":
             return _serve_cli.run(args)
+        if args.command == "batch":
+            return _batch_cli.run(args)
         return _stream(args, os.environ)
     except kairos.ConfigurationError as exc:
         print(f"kairos: error: {exc}", file=sys.stderr)
