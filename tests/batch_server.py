@@ -114,12 +114,18 @@ class BatchServer:
         async with server:
             await self._stop.wait()
             server.close()
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:  # connections kept alive by clients
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while not await self._one(reader, writer):
                 pass
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:  # the server is stopping
             pass
         finally:
             with contextlib.suppress(Exception):
