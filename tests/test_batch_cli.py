@@ -184,3 +184,19 @@ def test_configuration_errors_exit_2_with_one_line(tmp_path: Path) -> None:
         assert last.startswith("kairos") and "error: " in last, proc.stderr
     assert not fresh.exists()
     assert out.read_text() == '{"id": 0}\n'
+
+
+def test_a_closed_stdout_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    _write_input(src, [f"p{i}" for i in range(300)])
+    with BatchServer(_slow) as srv:
+        args = _cmd(src, "-", srv.url, "--concurrency", "4")
+        proc = subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        assert json.loads(proc.stdout.readline())["error"] is None
+        proc.stdout.close()  # like `kairos batch ... -o - | head -1`
+        stderr = proc.stderr.read().decode()
+        proc.wait(20)
+    assert proc.returncode == 1
+    assert stderr.strip() == "kairos: error: the output stream was closed; stopping"
+    assert sum(srv.count.values()) < 300  # it stopped admitting

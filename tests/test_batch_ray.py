@@ -65,9 +65,23 @@ def test_ray_engine_matches_the_local_engine_and_resumes(tmp_path: Path) -> None
                 src, on_ray, base_url=srv.url, engine="ray", resume=True, **kw
             )
             asked_ray = dict(srv.count)
+        with BatchServer(behave) as srv:  # ChatMapper sharing one limiter actor
+            mapper = kairos.batch.ChatMapper(
+                "openai",
+                base_url=srv.url,
+                api_key="k",
+                limiter=kairos.batch.ray_limiter(concurrency=2, rpm=6000),
+            )
+            try:
+                mapped = mapper({"id": [1, 2, 3], "prompt": ["ok 1", "r429 2", "mid 3"]})
+            finally:
+                mapper.close()
     finally:
         ray.shutdown()
     assert _comparable(on_ray) == _comparable(local)
     # the ids not done yet were asked for exactly as often as by the local engine, no others
     assert asked_ray == {p: n for p, n in asked_local.items() if int(p.split()[1]) not in done}
     assert summary.skipped == len(done) and summary.done == N - len(done)
+    assert mapped["content"][:2] == ["answer to ok 1", "answer to r429 2"]
+    assert [e and e["type"] for e in mapped["error"]] == [None, None, "ServerError"]
+    assert [s["attempts"] for s in mapped["stats"]] == [1, 2, 1]

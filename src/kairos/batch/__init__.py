@@ -81,6 +81,8 @@ class Options:
             raise ConfigurationError("no provider: pass provider='name' or 'name/model'")
         if self.engine == "ray" and not isinstance(self.provider, str):
             raise ConfigurationError("engine='ray' needs provider as a name (workers build it)")
+        if not self.grace >= 0:
+            raise ConfigurationError(f"grace must be >= 0 seconds, not {self.grace!r}")
         if self.timeout is not None and not self.timeout > 0:
             raise ConfigurationError(f"timeout must be > 0 seconds, not {self.timeout!r}")
 

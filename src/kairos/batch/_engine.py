@@ -41,6 +41,8 @@ class LocalEngine:
         self.max_attempts = max_attempts
         self.grace = grace
         self.tasks: set[asyncio.Task[None]] = set()
+        self.crash: BaseException | None = None  # an unexpected error: stops the run
+        self._stop: asyncio.Event | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -48,13 +50,17 @@ class LocalEngine:
         self, items: AsyncIterator[Job | BadLine], stop: asyncio.Event, abort: asyncio.Event
     ) -> bool:
         """Run every item; True when ``stop`` cut the run short."""
+        self._stop = stop
         ticker = asyncio.ensure_future(self._tick())
         try:
             await self._admit(items, stop)
-            return await self._drain(stop, abort)
+            interrupted = await self._drain(stop, abort)
         finally:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
+        if self.crash is not None:
+            raise self.crash
+        return interrupted
 
     async def _admit(self, items: AsyncIterator[Job | BadLine], stop: asyncio.Event) -> None:
         async for item in items:
@@ -81,6 +87,10 @@ class LocalEngine:
         self.tasks.discard(task)
         if not self.tasks:
             self._idle.set()
+        if not task.cancelled() and task.exception() is not None and self.crash is None:
+            self.crash = task.exception()  # e.g. the output cannot be written: stop admitting
+            if self._stop is not None:
+                self._stop.set()
 
     async def _one(self, job: Job) -> None:
         ok = False

@@ -29,6 +29,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import ConfigurationError
 from ._input import BadLine, Job, parse_record
 from ._job import Gate, run_job
 from ._limits import Limiter, Limits
@@ -66,14 +67,17 @@ class ChatMapper:
     ) -> None:
         from . import Options
 
-        opts = Options(
-            provider=provider,
-            concurrency=concurrency,
-            rpm=rpm,
-            tpm=tpm,
-            max_attempts=max_attempts,
-            **provider_options,
-        )
+        try:
+            opts = Options(
+                provider=provider,
+                concurrency=concurrency,
+                rpm=rpm,
+                tpm=tpm,
+                max_attempts=max_attempts,
+                **provider_options,
+            )
+        except TypeError as exc:
+            raise ConfigurationError(f"unknown ChatMapper option: {exc}") from None
         opts.check()
         self._loop = asyncio.new_event_loop()
         self._provider = opts.make_provider()

@@ -92,10 +92,13 @@ class FileSink:
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        if self._fsync:
-            os.fsync(self._fd)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            if self._fsync:
+                os.fsync(self._fd)
+        except OSError as exc:  # a full disk: stop; the next resume cuts any torn line
+            raise KairosError(f"cannot write the output: {exc.strerror}") from exc
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -110,8 +113,14 @@ class StreamSink:
         self._stream = stream if stream is not None else sys.stdout.buffer
 
     def write(self, data: bytes) -> None:
-        self._stream.write(data)
-        self._stream.flush()
+        try:
+            self._stream.write(data)
+            self._stream.flush()
+        except (BrokenPipeError, ValueError) as exc:  # a closed pipe or stream
+            if self._stream is sys.stdout.buffer:  # keep Python's exit flush quiet
+                with contextlib.suppress(OSError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise KairosError("the output stream was closed; stopping") from exc
 
     def close(self) -> None:
         with contextlib.suppress(OSError, ValueError):

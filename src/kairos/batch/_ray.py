@@ -25,6 +25,7 @@ import ray
 from ._input import Job
 from ._job import run_job
 from ._limits import Grant, Limiter, Limits
+from ._output import result
 
 __all__ = ["RemoteGate", "ray_limiter", "run_ray"]
 
@@ -134,7 +135,7 @@ class _Driver:
             ).remote(opts, self.limiter)
             for _ in range(n)
         ]
-        self.pending: dict[asyncio.Future[Any], Any] = {}
+        self.pending: dict[asyncio.Future[Any], tuple[Any, Job]] = {}
         self._next = 0
 
     def submit(self, job: Job) -> None:
@@ -142,7 +143,7 @@ class _Driver:
         self._next += 1
         ref = worker.run.remote(job)
         fut = asyncio.wrap_future(ref.future())
-        self.pending[fut] = ref
+        self.pending[fut] = (ref, job)
         self.ledger.stats.in_flight += 1
 
     async def wait_some(self, stop: asyncio.Event, timeout: float | None = None) -> None:
@@ -158,13 +159,15 @@ class _Driver:
                 self._finish(fut)
 
     def _finish(self, fut: asyncio.Future[Any]) -> None:
-        del self.pending[fut]
+        _, job = self.pending.pop(fut)
         self.ledger.stats.in_flight -= 1
-        self.ledger.write(fut.result())
+        exc = fut.exception()
+        # a worker that died (RayActorError, ...) fails its requests, typed by Ray's class name
+        self.ledger.write(fut.result() if exc is None else result(job.id, error=exc))
         self.display.tick()
 
     async def cancel(self) -> None:
-        for ref in self.pending.values():
+        for ref, _ in self.pending.values():
             ray.cancel(ref)
         await asyncio.gather(*self.pending, return_exceptions=True)
         self.ledger.stats.in_flight -= len(self.pending)
