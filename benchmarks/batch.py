@@ -43,7 +43,7 @@ def _input(path: Path, n: int) -> None:
             f.write(json.dumps({"id": i, "prompt": f"question {i}"}) + "\n")
 
 
-async def _gather(url: str, n: int, conc: int) -> float:
+async def _gather(url: str, n: int, conc: int) -> tuple[float, float]:
     sem = asyncio.Semaphore(conc)
     async with kairos.async_provider(
         "openai-compatible", base_url=url, model=MODEL, max_retries=0
@@ -61,22 +61,22 @@ async def _gather(url: str, n: int, conc: int) -> float:
                             break
                 return "".join(parts)
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         texts = await asyncio.gather(*(one(i) for i in range(n)))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(texts) == n and all(texts), "gather: missing replies"
-    return wall
+    return wall, cpu
 
 
-def _batch(url: str, src: Path, out: Path, n: int, conc: int) -> float:
+def _batch(url: str, src: Path, out: Path, n: int, conc: int) -> tuple[float, float]:
     out.unlink(missing_ok=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = kairos.batch.run(
         src, out, provider="openai-compatible", base_url=url, model=MODEL, concurrency=conc
     )
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert summary.ok == n and summary.failed == 0, summary
-    return wall
+    return wall, cpu
 
 
 def _rss(url: str, n: int, conc: int, tmp: Path) -> tuple[float, float]:
@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--rss", default="10000,100000")
     args = ap.parse_args()
     n, conc = args.n, args.concurrency
-    rows: dict[str, list[float]] = {"gather": [], "batch": []}
+    rows: dict[str, list[tuple[float, float]]] = {"gather": [], "batch": []}
     with Server() as server, tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         url = f"http://127.0.0.1:{server.port}/v1"
@@ -123,20 +123,28 @@ def main() -> None:
 
 
 def _report(
-    rows: dict[str, list[float]], rss: dict[int, tuple[float, float]], n: int, conc: int, reps: int
+    rows: dict[str, list[tuple[float, float]]],
+    rss: dict[int, tuple[float, float]],
+    n: int,
+    conc: int,
+    reps: int,
 ) -> None:
-    med = {k: statistics.median(v) for k, v in rows.items()}
+    wall = {k: [w for w, _ in v] for k, v in rows.items()}
+    cpu = {k: [c for _, c in v] for k, v in rows.items()}
+    med = {k: statistics.median(v) for k, v in wall.items()}
+    mcpu = {k: statistics.median(v) for k, v in cpu.items()}
     print(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Python "
           f"{platform.python_version()}; {platform.machine()}; "
           f"{len(os.sched_getaffinity(0))} CPUs")  # fmt: skip
     print(f"- {n:,} requests (`{MODEL}`: 5 SSE chunks), concurrency {conc}, median of {reps}\n")
-    print("| runner | wall s (median [min-max]) | req/s | vs gather |")
-    print("|---|---|---|---|")
+    print("| runner | wall s (median [min-max]) | req/s | wall vs gather | CPU us/request |")
+    print("|---|---|---|---|---|")
     for name, label in (("gather", "bare asyncio.gather + Semaphore"), ("batch", "kairos.batch")):
-        v = rows[name]
+        v = wall[name]
         print(
             f"| {label} | {med[name]:.2f} [{min(v):.2f}-{max(v):.2f}] | {n / med[name]:,.0f} | "
-            f"{med[name] / med['gather']:.2f}x |"
+            f"{med[name] / med['gather']:.2f}x | {mcpu[name] / n * 1e6:,.0f} "
+            f"({mcpu[name] / mcpu['gather']:.2f}x) |"
         )
     print("\n| `kairos batch` CLI, input lines | peak RSS MiB | wall s |")
     print("|---|---|---|")

@@ -30,8 +30,8 @@ def test_rpm_paces_evenly_within_both_windows(rpm: int) -> None:
     assert max_in_window(starts, 1.0) <= math.ceil(rpm / 60)
     assert max_in_window(starts, 60.0) <= rpm
     assert starts[0] == 0.0 and starts[1] > 0  # no burst at start-up
-    if len(starts) > rpm:  # and not much slower than asked (2 % headroom)
-        assert starts[rpm] <= 60 * 1.03
+    if len(starts) > rpm:  # and not much slower than asked (5 % headroom at most)
+        assert starts[rpm] <= 60 * 1.06
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,17 @@ from typing import Any
 
 __all__ = ["add_parser", "run"]
 
+_DESCRIPTION = """\
+Run every request of INPUT (JSONL, one request a line) and write one result line per id
+to OUTPUT as each finishes. Limits are shared by the whole pool: --concurrency streams in
+flight; --rpm/--tpm paced evenly (at most ceil(N/60) starts in any second, N in any minute);
+one back-off for everyone on a 429/529/overload (Retry-After honoured), then a ramp back up.
+Retries happen only before the first chunk, --max-attempts per id. The output is
+append-only: --resume skips the ids it already holds, even after kill -9. Ctrl-C stops
+admitting, lets requests in flight finish (up to --grace s), and exits 130.
+--engine ray runs the same job on a Ray cluster (pip install 'kairos-llm[ray]').
+"""
+
 _EPILOG = """\
 input line:  {"id": "q1", "prompt": "...", "system": "...", "model": "...", "max_tokens": 50,
               "temperature": 0.2, "tools": [...]}
@@ -49,15 +60,7 @@ def add_parser(sub: Any) -> None:
     s = sub.add_parser(
         "batch",
         help="run a JSONL file of requests with shared limits, resume and progress",
-        description=(
-            "Run every request of INPUT (JSONL, one request per line) and write one result "
-            "line per id to OUTPUT as each finishes. Limits are shared by the whole pool: "
-            "--concurrency streams in flight, --rpm/--tpm paced evenly (at most ceil(N/60) "
-            "starts per second), and one back-off for everyone on a 429/529/overload. "
-            "The output is append-only: --resume skips the ids it already holds. "
-            "Ctrl-C stops admitting, lets requests in flight finish (up to --grace), and "
-            "exits 130."
-        ),
+        description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -69,23 +72,40 @@ def add_parser(sub: Any) -> None:
         metavar="OUTPUT.jsonl",
         help="results file, or - for stdout",
     )
-    s.add_argument("--provider", choices=list(PRESETS), help="provider preset name")
-    s.add_argument("--model", help="default model (a line's own model wins)")
-    s.add_argument("--base-url", help="server base URL, as for kairos stream")
     s.add_argument(
-        "--timeout", type=_positive(float), help="seconds to wait for the first chunk and between"
+        "--provider", choices=list(PRESETS), metavar="P", help="provider (see kairos providers)"
+    )
+    s.add_argument("--model", metavar="M", help="default model (a line's own model wins)")
+    s.add_argument("--base-url", metavar="URL", help="server base URL, as for kairos stream")
+    s.add_argument(
+        "--timeout",
+        type=_positive(float),
+        metavar="S",
+        help="seconds to wait for the first chunk and between chunks",
     )
     s.add_argument(
-        "--concurrency", type=_positive(int), default=16, help="requests in flight (default 16)"
+        "--concurrency",
+        type=_positive(int),
+        default=16,
+        metavar="N",
+        help="requests in flight (default 16)",
     )
-    s.add_argument("--rpm", type=_positive(int), help="requests per minute, paced evenly")
-    s.add_argument("--tpm", type=_positive(int), help="tokens per minute (estimated, corrected)")
     s.add_argument(
-        "--max-attempts", type=_positive(int), default=3, help="attempts per id (default 3)"
+        "--rpm", type=_positive(int), metavar="N", help="requests per minute, paced evenly"
+    )
+    s.add_argument(
+        "--tpm", type=_positive(int), metavar="N", help="tokens per minute (estimated, corrected)"
+    )
+    s.add_argument(
+        "--max-attempts",
+        type=_positive(int),
+        default=3,
+        metavar="N",
+        help="attempts per id (default 3)",
     )
     s.add_argument("--resume", action="store_true", help="continue OUTPUT, skipping done ids")
     s.add_argument(
-        "--retry-failed", action="store_true", help="with --resume: run failed ids again too"
+        "--retry-failed", action="store_true", help="also run failed ids again (implies --resume)"
     )
     s.add_argument("--progress", action="store_true", help="show progress even when not a tty")
     s.add_argument("--fsync", action="store_true", help="fsync after each line (power-loss safe)")
@@ -93,10 +113,17 @@ def add_parser(sub: Any) -> None:
         "--grace",
         type=float,
         default=10.0,
+        metavar="S",
         help="seconds in-flight requests may finish after Ctrl-C (default 10)",
     )
-    s.add_argument("--engine", choices=["local", "ray"], default="local", help="default local")
-    s.add_argument("--ray-address", help="Ray cluster to use (default: RAY_ADDRESS, else local)")
+    s.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="where to run (default local)"
+    )
+    s.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="Ray cluster to use (default: RAY_ADDRESS, else local)",
+    )
 
 
 def _pick(args: argparse.Namespace, env: Mapping[str, str]) -> str:

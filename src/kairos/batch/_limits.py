@@ -4,8 +4,8 @@
   attempt to the output line, retries included).
 * **rpm**: requests start evenly spaced, one every ``60/rpm`` s at most (so at most
   ``ceil(rpm/60)`` in any 1 s window, never a burst at start-up), and at most ``rpm`` in any
-  60 s window. Each window is stretched by ``margin`` (2 %) so that network jitter between here
-  and the provider's clock cannot push a window over its limit.
+  60 s window. The windows are kept 50 ms (1 s) and 2 % (60 s) longer than named, so that
+  network jitter between here and the provider's clock cannot push a window over its limit.
 * **tpm**: a request reserves its estimated tokens (prompt estimate + ``max_tokens``, or the mean
   completion seen so far) in a 1 s window (``ceil(tpm/60)``) and a 60 s window (``tpm``); its
   usage corrects the reservation when it ends. A request larger than a window's limit starts
@@ -39,7 +39,8 @@ class Limits:
     concurrency: int = 16
     rpm: int | None = None
     tpm: int | None = None
-    margin: float = 0.02
+    margin: float = 0.02  # the 60 s windows are 2 % longer
+    slack: float = 0.05  # the 1 s windows are 50 ms longer (network jitter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +97,17 @@ class Pacer:
     """Pure pacing: when may the next request start, given what already started."""
 
     def __init__(self, limits: Limits) -> None:
-        stretch = 1.0 + limits.margin
+        minute = 60.0 * (1.0 + limits.margin)
+        second = 1.0 + limits.slack
         self.interval = 0.0
         self._req: list[_Window] = []
         self._tok: list[_Window] = []
-        if limits.rpm:
-            self.interval = stretch * 60.0 / limits.rpm
-            self._req.append(_Window(60.0 * stretch, limits.rpm))
+        if limits.rpm:  # evenly spaced: both windows hold by construction
+            self.interval = max(minute / limits.rpm, second / math.ceil(limits.rpm / 60))
+            self._req.append(_Window(minute, limits.rpm))
         if limits.tpm:
-            self._tok.append(_Window(stretch, math.ceil(limits.tpm / 60)))
-            self._tok.append(_Window(60.0 * stretch, limits.tpm))
+            self._tok.append(_Window(second, math.ceil(limits.tpm / 60)))
+            self._tok.append(_Window(minute, limits.tpm))
         self._last = -math.inf
         self._open: dict[int, _Entry] = {}
         self._next_id = 0
