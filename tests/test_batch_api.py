@@ -191,6 +191,12 @@ def test_bad_options_are_configuration_errors(tmp_path: Path) -> None:
         kairos.batch.run(tmp_path / "nope.jsonl", tmp_path / "o.jsonl", provider="openai")
     with pytest.raises(kairos.ConfigurationError, match="iterable"):
         kairos.batch.run(42, tmp_path / "o.jsonl", provider="openai")  # type: ignore[arg-type]
+
+    async def inside_a_loop() -> None:
+        kairos.batch.run(reqs, tmp_path / "o.jsonl", provider="openai")
+
+    with pytest.raises(kairos.ConfigurationError, match="await arun"):
+        asyncio.run(inside_a_loop())
     assert not (tmp_path / "o.jsonl").exists()
 
 

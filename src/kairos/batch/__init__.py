@@ -215,4 +215,8 @@ def __getattr__(name: str) -> Any:
 
 def run(requests: Requests, output: Output = "-", **kwargs: Any) -> Summary:
     """The blocking form of :func:`arun` (same arguments)."""
-    return asyncio.run(arun(requests, output, **kwargs))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun(requests, output, **kwargs))
+    raise ConfigurationError("kairos.batch.run() inside an event loop: await arun(...) instead")

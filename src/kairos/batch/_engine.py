@@ -53,7 +53,7 @@ class LocalEngine:
         self._stop = stop
         ticker = asyncio.ensure_future(self._tick())
         try:
-            await self._admit(items, stop)
+            await _race(self._admit(items, stop), stop)  # stop cancels admission where it waits
             interrupted = await self._drain(stop, abort)
         finally:
             ticker.cancel()
@@ -69,11 +69,8 @@ class LocalEngine:
             job = self.ledger.admit(item)
             if job is None:
                 continue
-            if not self.limiter.try_acquire() and not await _race(self.limiter.acquire(), stop):
-                return
-            if stop.is_set():
-                self.limiter.release_now(False)
-                return
+            if not self.limiter.try_acquire():
+                await self.limiter.acquire()
             self._spawn(job)
 
     def _spawn(self, job: Job) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import ray
 
+from ..errors import ConfigurationError
 from ._input import Job
 from ._job import run_job
 from ._limits import Grant, Limiter, Limits
@@ -112,12 +113,17 @@ def _connect(address: str | None) -> bool:
     """Connect (or start a local instance); True when this call started Ray."""
     if ray.is_initialized():
         return False
-    ray.init(
-        address=address,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level=logging.WARNING,
-    )
+    try:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+        where = address or "RAY_ADDRESS / a local instance"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigurationError(f"cannot start or reach Ray ({where}): {first}") from None
     return True
 
 
