@@ -197,6 +197,7 @@ def test_bad_options_are_configuration_errors(tmp_path: Path) -> None:
 
     with pytest.raises(kairos.ConfigurationError, match="await arun"):
         asyncio.run(inside_a_loop())
+    assert "sk-secret" not in repr(kairos.batch.Options(provider="openai", api_key="sk-secret"))
     assert not (tmp_path / "o.jsonl").exists()
 
 

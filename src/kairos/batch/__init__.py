@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,7 +56,7 @@ class Options:
     provider: Any = None  # "name" / "name/model", or an async provider object (local only)
     model: str | None = None
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a repr or a log line
     timeout: float | None = None  # first-chunk and idle clocks, seconds
     concurrency: int = 16
     rpm: int | None = None

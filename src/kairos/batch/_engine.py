@@ -126,6 +126,9 @@ async def _race(work: Any, stop: asyncio.Event) -> bool:
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # we were cancelled ourselves: so is the work
+        task.cancel()
+        raise
     finally:
         stopper.cancel()
     if task.done() and not task.cancelled():

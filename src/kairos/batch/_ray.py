@@ -142,7 +142,17 @@ class _Driver:
             for _ in range(n)
         ]
         self.pending: dict[asyncio.Future[Any], tuple[Any, Job]] = {}
+        self._ready: asyncio.Queue[asyncio.Future[Any] | None] = asyncio.Queue()
         self._next = 0
+
+    def watch(self, event: asyncio.Event) -> asyncio.Future[None]:
+        """Wake :meth:`wait_some` when ``event`` is set (one task per event, not per wait)."""
+
+        async def wake() -> None:
+            await event.wait()
+            self._ready.put_nowait(None)
+
+        return asyncio.ensure_future(wake())
 
     def submit(self, job: Job) -> None:
         worker = self.workers[self._next % len(self.workers)]
@@ -150,26 +160,28 @@ class _Driver:
         ref = worker.run.remote(job)
         fut = asyncio.wrap_future(ref.future())
         self.pending[fut] = (ref, job)
+        fut.add_done_callback(self._ready.put_nowait)
         self.ledger.stats.in_flight += 1
 
-    async def wait_some(self, stop: asyncio.Event, timeout: float | None = None) -> None:
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            done, _ = await asyncio.wait(
-                [*self.pending, stopper], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            stopper.cancel()
-        for fut in done:
-            if fut is not stopper:
+    async def wait_some(self, timeout: float | None = None) -> None:
+        """Write what has finished; wait (up to ``timeout``) if nothing has yet."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            fut = await asyncio.wait_for(self._ready.get(), timeout)
+            if fut is not None:
+                self._finish(fut)
+        while not self._ready.empty():
+            fut = self._ready.get_nowait()
+            if fut is not None:
                 self._finish(fut)
 
     def _finish(self, fut: asyncio.Future[Any]) -> None:
-        _, job = self.pending.pop(fut)
+        entry = self.pending.pop(fut, None)
+        if entry is None or fut.cancelled():  # cancelled by :meth:`cancel`: nothing to write
+            return
         self.ledger.stats.in_flight -= 1
         exc = fut.exception()
         # a worker that died (RayActorError, ...) fails its requests, typed by Ray's class name
-        self.ledger.write(fut.result() if exc is None else result(job.id, error=exc))
+        self.ledger.write(fut.result() if exc is None else result(entry[1].id, error=exc))
         self.display.tick()
 
     async def cancel(self) -> None:
@@ -189,7 +201,7 @@ async def _feed(driver: _Driver, items: Any, stop: asyncio.Event) -> None:
         if job is None:
             continue
         while len(driver.pending) >= limit and not stop.is_set():
-            await driver.wait_some(stop)
+            await driver.wait_some()
         if stop.is_set():
             return
         driver.submit(job)
@@ -197,11 +209,11 @@ async def _feed(driver: _Driver, items: Any, stop: asyncio.Event) -> None:
 
 async def _drain(driver: _Driver, stop: asyncio.Event, abort: asyncio.Event, grace: float) -> None:
     while driver.pending and not stop.is_set():
-        await driver.wait_some(stop)
+        await driver.wait_some()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
     while driver.pending and not abort.is_set() and loop.time() < deadline:
-        await driver.wait_some(abort, timeout=deadline - loop.time())
+        await driver.wait_some(timeout=deadline - loop.time())
     await driver.cancel()
 
 
@@ -211,11 +223,14 @@ async def run_ray(
     started = _connect(opts.ray_address)
     try:
         driver = _Driver(opts, ledger, display)
+        watchers = [driver.watch(stop), driver.watch(abort)]
         try:
             await _feed(driver, items, stop)
             await _drain(driver, stop, abort, opts.grace)
         finally:
             await driver.cancel()
+            for w in watchers:
+                w.cancel()
         pauses: int = await driver.limiter.pauses.remote()
         return stop.is_set(), pauses
     finally:
