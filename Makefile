@@ -66,3 +66,8 @@ bench:
 	test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# kairos batch throughput and memory (issue 16): prints a section for benchmarks/RESULTS.md
+.PHONY: bench-batch
+bench-batch: $(STAMP_RUN)
+	$(BIN)/python benchmarks/batch.py $(BENCH_ARGS)

@@ -25,11 +25,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def one_pass(src: str, extra: list[str]) -> dict[str, Any]:
+def one_pass(src: str, extra: list[str], sections: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         cmd = [sys.executable, str(HERE / "run.py"), "--only", "kairos,httpx,floor"]
-        cmd += ["--sections", "cpu,ttft,cancel", "--out", "-", "--json", str(out), *extra]
+        cmd += ["--sections", sections, "--out", "-", "--json", str(out), *extra]
         env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
         result: dict[str, Any] = json.loads(out.read_text())
@@ -39,13 +39,13 @@ def one_pass(src: str, extra: list[str]) -> dict[str, Any]:
 def collect(passes: list[dict[str, Any]]) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = defaultdict(list)
     for res in passes:
-        for r in res["cpu"]:
+        for r in res.get("cpu", []):
             rows[f"cpu {r['client']} {r['fmt']} {r['mode']} (us/chunk)"] += r["us"]
-        ttft = {(r["client"], r["mode"]): statistics.median(r["us"]) for r in res["ttft"]}
-        for mode in ("sync", "async"):
+        ttft = {(r["client"], r["mode"]): statistics.median(r["us"]) for r in res.get("ttft", [])}
+        for mode in ("sync", "async") if ttft else ():
             over = ttft[("kairos", mode)] - ttft[("httpx", mode)]
             rows[f"warm TTFT over httpx, {mode} (us)"].append(over)
-        for r in res["cancel"]:
+        for r in res.get("cancel", []):
             rows[f"cancel-to-close {r['way']} (us)"] += r["us"]
     return rows
 
@@ -56,14 +56,15 @@ def main() -> int:
     ap.add_argument("--after", required=True, help="the new tree's src folder")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sections", default="cpu,ttft,cancel", help="of run.py: cpu,ttft,cancel")
     args = ap.parse_args()
     extra = ["--quick"] if args.quick else []
     before, after = [], []
     for i in range(args.rounds):
         print(f"round {i + 1}/{args.rounds}: before", file=sys.stderr, flush=True)
-        before.append(one_pass(args.before, extra))
+        before.append(one_pass(args.before, extra, args.sections))
         print(f"round {i + 1}/{args.rounds}: after", file=sys.stderr, flush=True)
-        after.append(one_pass(args.after, extra))
+        after.append(one_pass(args.after, extra, args.sections))
     b, a = collect(before), collect(after)
     print("| measure | before (median) | after (median) | after/before |")
     print("|---|---|---|---|")

@@ -1,8 +1,9 @@
 """The ``kairos`` command line, built on the public API and the registry's rows.
 
 Subcommands, one module each: ``stream`` (``_stream``), ``providers``, ``serve`` (``_serve``),
-``web`` (``_web``); ``_pick`` chooses the provider a command uses. Exit codes: 0 success, 1 the
-provider or the stream failed, 2 bad usage or configuration, 130 interrupted (Ctrl-C).
+``web`` (``_web``), ``batch`` (``_batch``); ``_pick`` chooses the provider a command uses.
+Exit codes: 0 success, 1 the provider or the stream failed, 2 bad usage or configuration, 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import kairos
 from kairos.providers import PRESETS
 
-from . import _serve, _stream, _web
+from . import _batch, _serve, _stream, _web
 
 __all__ = ["main"]
 
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("providers", help="list provider presets and their environment variables")
     _serve.add_parser(sub)
     _web.add_parser(sub)
+    _batch.add_parser(sub)
     return p
 
 
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve.run(args)
         if args.command == "web":
             return _web.run(args)
+        if args.command == "batch":
+            return _batch.run(args)
         return _stream.run(args, os.environ)
     except kairos.ConfigurationError as exc:
         print(f"kairos: error: {exc}", file=sys.stderr)

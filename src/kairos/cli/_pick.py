@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import kairos
 from kairos.providers import PRESETS, Preset
 
-__all__ = ["AUTO_ORDER", "OFFLINE", "open_provider", "pick_provider", "port"]
+__all__ = ["AUTO_ORDER", "OFFLINE", "any_server", "open_provider", "pick_provider", "port"]
 
 AUTO_ORDER = tuple(p.name for p in PRESETS.values() if p.auto)  # the registry's rows say which
 OFFLINE = "offline"
@@ -42,7 +42,7 @@ def _reachable(preset: Preset, env: Mapping[str, str]) -> bool:
         return False
 
 
-def _any_server() -> Preset:
+def any_server() -> Preset:
     """The preset for a server at any base URL (the row without a base URL of its own)."""
     return next(p for p in PRESETS.values() if not p.base_url)
 
@@ -52,7 +52,7 @@ def pick_provider(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str
     if args.provider:
         return args.provider, "chosen with --provider"
     if args.base_url:
-        return _any_server().name, "--base-url given without --provider"
+        return any_server().name, "--base-url given without --provider"
     for name in AUTO_ORDER:
         for var in PRESETS[name].key_env:
             if env.get(var):
