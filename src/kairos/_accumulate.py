@@ -100,7 +100,7 @@ class Accumulator:
         return tuple(call.build() for call in self.calls)
 
     def response(
-        self, finish_reason: FinishReason | None, raw_finish: str | None = None
+        self, finish_reason: FinishReason | None, raw_finish: str | None = None, obj: Any = None
     ) -> ChatResponse:
         return ChatResponse(
             content="".join(self.content),
@@ -110,4 +110,5 @@ class Accumulator:
             finish_reason=finish_reason,
             raw_finish_reason=raw_finish if raw_finish is not None else self.raw_finish,
             model=self.model,
+            object=obj,
         )

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from ._codec import HTTPRequest, WireCodec
 from ._machine import StreamMachine
 from ._options import CallOptions
+from ._output import OutputSpec
 from ._redact import redact
 from .errors import Cancelled, KairosError
 from .llm import StreamChunk
@@ -110,9 +111,11 @@ class Call:
         opts: CallOptions,
         clock: Callable[[], float] = time.monotonic,
         on_fallback: Callable[[KairosError], None] | None = None,
+        output: OutputSpec | None = None,
     ) -> None:
         self.codec = codec
         self.on_fallback = on_fallback  # told which error made the codec fall back
+        self.output = output  # the request's output schema (structured output), if any
         self.provider = codec.provider
         self.request = request
         self.secrets = request.secrets
@@ -183,6 +186,7 @@ class Call:
             self.clock,
             secrets=self.secrets,
             attempt=self.attempts,
+            output=self.output,
         )
         with self.lock:
             self.machine = machine

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ._accumulate import Accumulator
 from ._codec import WireCodec
 from ._ndjson import NDJSONDecoder
 from ._options import Timeouts
+from ._output import ObjectAccumulator, OutputSpec
 from ._redact import redact
 from ._sse import SSEDecoder
 from .errors import (
@@ -25,6 +27,7 @@ from .errors import (
     IdleTimeout,
     IncompleteStreamError,
     KairosError,
+    OutputError,
 )
 from .llm import ChatResponse, FinishReason, StreamChunk, StreamStats
 
@@ -41,6 +44,7 @@ class StreamMachine:
         clock: Callable[[], float] = time.monotonic,
         secrets: tuple[str, ...] = (),
         attempt: int = 1,
+        output: OutputSpec | None = None,
     ) -> None:
         self.codec = codec
         self.secrets = secrets  # redacted from every error the stream ends with
@@ -52,7 +56,9 @@ class StreamMachine:
             SSEDecoder(max_event_bytes) if self.sse else NDJSONDecoder(max_event_bytes)
         )
         self.one = self.decoder.one  # (event, data) of a read holding exactly one event
-        self.acc = Accumulator()
+        # with an output schema the fold also parses the content as one JSON object
+        self.acc: Accumulator = Accumulator() if output is None else ObjectAccumulator(output)
+        self.object: Any = None  # the final, validated object (structured output)
         self.timeouts = timeouts
         self.clock = clock
         self.started = started
@@ -201,7 +207,7 @@ class StreamMachine:
 
     # -- endings ---------------------------------------------------------------------------
     def response(self, finish: FinishReason | None = None) -> ChatResponse:
-        return self.acc.response(finish or self._finish_reason())
+        return self.acc.response(finish or self._finish_reason(), obj=self.object)
 
     def _finish_reason(self) -> FinishReason:
         if self.error is not None:
@@ -223,7 +229,7 @@ class StreamMachine:
             attempts=self.attempt,
         )
         reason = self._finish_reason()
-        return StreamChunk(
+        final = StreamChunk(
             tool_calls=self.acc.tool_calls(),
             done=True,
             usage=self.acc.usage,
@@ -232,8 +238,16 @@ class StreamMachine:
             error=self.error,
             stats=stats,
         )
+        if isinstance(self.acc, ObjectAccumulator):
+            final._object = self.object
+        return final
 
     def finish(self) -> StreamChunk:
+        if isinstance(self.acc, ObjectAccumulator):
+            try:
+                self.object = self.acc.final_object()
+            except OutputError as err:
+                return self.fail(err)
         return self._final()
 
     def fail(self, err: KairosError) -> StreamChunk:

@@ -17,6 +17,7 @@ from . import _http
 from ._call import Call
 from ._codec import HTTPRequest, WireCodec
 from ._options import CallOptions, Timeouts, call_options
+from ._output import output_spec
 from ._retry import RetryPolicy
 from ._stream import AsyncStream, Stream
 from .errors import KairosError
@@ -45,7 +46,9 @@ class _Base:
         return request
 
     def _call(self, req: ChatRequest) -> Call:
-        return Call(self.codec, self._request(req), self.options, on_fallback=self._fell_back)
+        request = self._request(req)
+        spec = output_spec(req.output_schema)
+        return Call(self.codec, request, self.options, on_fallback=self._fell_back, output=spec)
 
     def _fell_back(self, err: KairosError) -> None:
         self._fallback_after = err

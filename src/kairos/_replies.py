@@ -111,6 +111,18 @@ class Fail:
 Piece = Union[Text, Reasoning, Call, Pause, Fail]  # noqa: UP007 - a runtime alias on 3.10
 
 
+def awkward_pieces(text: str) -> list[str]:
+    """``text`` cut into pieces of 1, 3, 2, 5, 4 and 7 characters in turn: some cuts fall inside
+    strings, escapes and numbers, as real token boundaries do."""
+    sizes = (1, 3, 2, 5, 4, 7)
+    out, i, n = [], 0, 0
+    while i < len(text):
+        size = sizes[n % len(sizes)]
+        out.append(text[i : i + size])
+        i, n = i + size, n + 1
+    return out
+
+
 def estimate_tokens(text: str) -> int:
     """A rough token count: about one per word (at least one for non-empty text)."""
     words = len(text.split())
@@ -167,6 +179,25 @@ class Reply:
         pieces += list(calls)
         return cls(pieces, usage, finish_reason, model, chunk_delay)
 
+    @classmethod
+    def object(
+        cls,
+        value: Any,
+        *,
+        usage: Usage | None = None,
+        model: str | None = None,
+        chunk_delay: float = 0.0,
+    ) -> Reply:
+        """A structured-output answer: ``value`` as JSON text, streamed in pieces cut at
+        awkward places (inside strings, escapes, numbers and surrogate pairs), as a model's
+        tokens cut them. On a wire that returns structured output through a tool (Anthropic
+        models without native structured output) it is rendered as that tool's input."""
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"Reply.object: not JSON ({exc})") from None
+        return cls([Text(p) for p in awkward_pieces(text)], usage, None, model, chunk_delay)
+
     @property
     def content(self) -> str:
         """The content text this reply streams (up to a ``Fail``)."""
@@ -218,7 +249,7 @@ class Reply:
 _REPLY_KEYS = frozenset(
     (
         *("text", "reasoning", "tool_calls", "usage", "finish_reason", "model"),
-        *("chunk_delay", "pieces", "fail", "chunk_size"),
+        *("chunk_delay", "pieces", "fail", "chunk_size", "object"),
     )
 )
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -287,6 +318,19 @@ def _usage(d: Any) -> Usage:
     return Usage(**values)
 
 
+def _object_reply(d: Mapping[str, Any]) -> Reply:
+    """A script entry ``object: {...}``: that value streamed as JSON text (``Reply.object``)."""
+    others = set(d) - {"object", "usage", "model", "chunk_delay"}
+    if others:
+        raise _bad(f"'object' cannot be combined with {sorted(others)}")
+    return Reply.object(
+        d["object"],
+        usage=_usage(d["usage"]) if d.get("usage") is not None else None,
+        model=d.get("model"),
+        chunk_delay=_number(d.get("chunk_delay", 0.0), "chunk_delay"),
+    )
+
+
 def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
     """A :class:`Reply` from a script-file entry (see the ``kairos.testing`` docs for the
     schema). A bare string is a text reply. Bad input raises :class:`kairos.ConfigurationError`."""
@@ -301,6 +345,8 @@ def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
     for key in ("text", "reasoning", "finish_reason", "model"):
         if d.get(key) is not None and not isinstance(d[key], str):
             raise _bad(f"{key!r} must be a string")
+    if "object" in d:
+        return _object_reply(d)
     size = d.get("chunk_size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise _bad(f"'chunk_size' must be an integer >= 1, got {size!r}")

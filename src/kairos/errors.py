@@ -23,7 +23,8 @@
     ├── StreamError                   the stream broke after it began
     │   ├── StreamInterrupted         connection lost mid-body
     │   ├── IncompleteStreamError     body ended without the end marker or finish reason
-    │   └── ProtocolError             malformed JSON, oversize event, unexpected body
+    │   ├── ProtocolError             malformed JSON, oversize event, unexpected body
+    │   └── OutputError               structured output: not JSON, not the schema, or refused
     └── Cancelled                     closed by the caller (``stream.close()``, ``with`` exit)
 
 Every error keeps ``provider``, ``status`` (HTTP status, or the status an in-band error names),
@@ -54,6 +55,7 @@ __all__ = [
     "IncompleteStreamError",
     "KairosError",
     "NotFoundError",
+    "OutputError",
     "OverloadedError",
     "PermissionDeniedError",
     "ProtocolError",
@@ -212,6 +214,11 @@ class IncompleteStreamError(StreamError):
 
 class ProtocolError(StreamError):
     pass
+
+
+class OutputError(StreamError):
+    """A request with ``output_schema`` whose answer is not one JSON value, does not match the
+    schema, or was refused; ``partial`` keeps the text."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

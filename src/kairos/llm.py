@@ -98,6 +98,20 @@ class ToolCall:
             raise ProtocolError(f"tool call {self.name!r} arguments are not a JSON object")
         return value
 
+    def partial_arguments(self) -> Any:
+        """The arguments parsed so far, for a call whose JSON is still streaming (the same
+        incremental parser as structured output's ``chunk.object``): strings may be cut, numbers
+        and keys appear only once complete; None until something parses or if the text can no
+        longer be JSON."""
+        from ._partial_json import PartialJSON, PartialJSONError
+
+        parser = PartialJSON()
+        try:
+            parser.feed(self.arguments)
+        except PartialJSONError:
+            return None
+        return parser.snapshot()
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -158,6 +172,9 @@ class ChatRequest:
     stop: Sequence[str] = ()
     tool_choice: str | Mapping[str, Any] | None = None  # "auto" | "none" | "required" | name
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # a JSON Schema (mapping) or a class with model_json_schema() (a Pydantic v2 model): the
+    # answer is one JSON object fitting it, streamed as chunk.object (see the module docstring)
+    output_schema: Mapping[str, Any] | type | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +186,7 @@ class ChatResponse:
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     model: str | None = None
+    object: Any = None  # with output_schema: the validated object (an instance of the class)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +203,7 @@ class StreamChunk:
     built when read, so streams with long tool arguments stay linear."""
 
     __slots__ = (
+        "_object",
         "_tools",
         "content",
         "done",
@@ -195,6 +214,7 @@ class StreamChunk:
         "stats",
         "usage",
     )
+    _object: Any  # set only on structured-output streams (see ``object``)
 
     def __init__(
         self,
@@ -224,6 +244,18 @@ class StreamChunk:
         if callable(tools):
             tools = self._tools = tools()
         return tuple(tools)
+
+    @property
+    def object(self) -> Any:
+        """With ``output_schema``: the object parsed from the JSON text so far (built when
+        read; None until something parses); on the final chunk the complete, validated object.
+        None for requests without a schema."""
+        try:
+            value = self._object
+        except AttributeError:  # set only on structured-output streams: plain chunks pay nothing
+            return None
+        build = getattr(value, "value", None)
+        return build() if callable(build) else value
 
     def __repr__(self) -> str:
         parts = [f"content={self.content!r}"]

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 import kairos
@@ -50,6 +51,12 @@ def add_parser(sub: Any) -> None:
         "--timeout", type=float, help="seconds to wait for the first chunk and between chunks"
     )
     s.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    s.add_argument(
+        "--schema",
+        metavar="FILE_OR_JSON",
+        help="structured output: a JSON Schema (a file, or the JSON itself); the reply is one "
+        "object fitting it, printed pretty at the end (and as 'object' with --json)",
+    )
 
 
 @dataclass
@@ -60,6 +67,7 @@ class _Tally:
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     final: kairos.StreamChunk | None = None
+    schema: bool = False  # structured output: --json adds "object"
 
     def add(self, chunk: kairos.StreamChunk) -> None:
         self.chunks += 1
@@ -84,7 +92,12 @@ class _Tally:
 def _request(args: argparse.Namespace) -> kairos.ChatRequest:
     messages = [kairos.Message.system(args.system)] if args.system else []
     messages.append(kairos.Message.user(args.prompt))
-    return kairos.ChatRequest(messages, temperature=args.temperature, max_tokens=args.max_tokens)
+    return kairos.ChatRequest(
+        messages,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        output_schema=schema_arg(args.schema),
+    )
 
 
 def _ms(seconds: float | None) -> str:
@@ -106,12 +119,35 @@ def _print_stats(t: _Tally, out: TextIO, ok: bool, label: str) -> None:
         print("  Tool calls:", file=out)
         for call in final.tool_calls:
             print(f"    {call.name}({call.arguments})  id={call.id}", file=out)
+    if final is not None and final.object is not None:
+        text = json.dumps(final.object, ensure_ascii=False, indent=2, default=_plain)
+        print("  Object:\n    " + text.replace("\n", "\n    "), file=out)
     usage = final.usage if final is not None else None
     if usage is not None:
         print("  Token usage:", file=out)
         print(f"    Prompt:     {usage.prompt_tokens}", file=out)
         print(f"    Completion: {usage.completion_tokens}", file=out)
         print(f"    Total:      {usage.total_tokens}", file=out)
+
+
+def _plain(value: Any) -> Any:
+    """An object as JSON data (a model instance through its ``model_dump``)."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value
+
+
+def schema_arg(text: str | None) -> Any:
+    """``--schema``: a file holding a JSON Schema, or the JSON itself."""
+    if text is None:
+        return None
+    path = Path(text)
+    try:
+        raw = path.read_text(encoding="utf-8") if path.is_file() else text
+        return json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise kairos.ConfigurationError(
+            f"--schema: neither a readable JSON file nor JSON ({exc})"
+        ) from None
 
 
 def _arguments(call: kairos.ToolCall) -> Any:
@@ -145,6 +181,7 @@ def _json_result(t: _Tally, name: str, error: BaseException | None) -> dict[str,
         "ttft_ms": None if t.ttft() is None else round(t.ttft() * 1000, 1),  # type: ignore[operator]
         "total_ms": round(t.total() * 1000, 1),
         "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
+        **({"object": _plain(final.object) if final is not None else None} if t.schema else {}),
     }
 
 
@@ -171,7 +208,7 @@ def _consume(stream: kairos.Stream, t: _Tally, args: argparse.Namespace, out: Te
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     name, why = pick_provider(args, env)
     out = sys.stdout
-    t = _Tally()
+    t = _Tally(schema=args.schema is not None)
     error: BaseException | None = None
     interrupted = False
     with contextlib.ExitStack() as stack:

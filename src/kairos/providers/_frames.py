@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +63,7 @@ class Ctx:
     created: float
     seed: str
     include_usage: bool
+    request: Mapping[str, Any] | None = None  # the request body being answered, when known
 
     def call_id(self, prefix: str, index: int, call: Call, width: int = 24) -> str:
         if call.id is not None:

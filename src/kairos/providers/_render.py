@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from typing import Any
 
 from .._replies import Fail, Pause, Reply
 from . import renderer, resolve_wire
@@ -23,7 +24,12 @@ __all__ = ["error_status", "http_error_body", "render_body", "render_error", "re
 
 
 def _ctx(
-    reply: Reply, model: str, prompt_tokens: int | None, created: float | None, usage: bool
+    reply: Reply,
+    model: str,
+    prompt_tokens: int | None,
+    created: float | None,
+    usage: bool,
+    request: Mapping[str, Any] | None = None,
 ) -> Ctx:
     seed = hashlib.sha256(repr(reply).encode()).hexdigest()
     return Ctx(
@@ -33,6 +39,7 @@ def _ctx(
         created=time.time() if created is None else created,
         seed=seed,
         include_usage=usage,
+        request=request,
     )
 
 
@@ -44,12 +51,14 @@ def render_stream(
     prompt_tokens: int | None = None,
     include_usage: bool = True,
     created: float | None = None,
+    request: Mapping[str, Any] | None = None,
 ) -> Iterator[bytes | float]:
     """The streamed HTTP body of ``reply`` on ``wire``: ``bytes`` pieces and ``float`` pauses.
 
     ``prompt_tokens`` feeds the usage estimate when the reply has no usage; ``include_usage``
     (wires whose usage is opt-in) is whether the request asked for it; ``created`` is the Unix
-    time stamped into the chunks (default: now)."""
+    time stamped into the chunks (default: now); ``request`` the JSON body being answered (a
+    wire may answer differently depending on it, e.g. structured output through a tool)."""
     frames_of = renderer(resolve_wire(wire)).stream
     lead = 0  # pauses before any other piece come before the first byte (a slow first token)
     for piece in reply.pieces:
@@ -59,7 +68,7 @@ def render_stream(
         lead += 1
     if lead:
         reply = replace(reply, pieces=reply.pieces[lead:])
-    frames = frames_of(_ctx(reply, model, prompt_tokens, created, include_usage))
+    frames = frames_of(_ctx(reply, model, prompt_tokens, created, include_usage, request))
     delay = reply.chunk_delay
     first = True
     for frame in frames:
@@ -79,6 +88,7 @@ def render_body(
     *,
     prompt_tokens: int | None = None,
     created: float | None = None,
+    request: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The non-stream JSON answer for ``reply`` on ``wire``. A reply holding a :class:`Fail`
     renders that wire's error body (send it with :func:`error_status`)."""
@@ -86,7 +96,8 @@ def render_body(
     fail = reply.failure
     if fail is not None:
         return render_error(fail, name)
-    return dumps(renderer(name).body(_ctx(reply, model, prompt_tokens, created, True)))
+    ctx = _ctx(reply, model, prompt_tokens, created, True, request)
+    return dumps(renderer(name).body(ctx))
 
 
 def error_status(kind: str, wire: str = "openai-chat") -> int:

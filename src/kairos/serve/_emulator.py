@@ -263,6 +263,7 @@ def _recorded(entry: Entry, recorded: bytes, headers: dict[str, str]) -> Answer:
 
 def _rendered(entry: Entry, seen: Seen, headers: dict[str, str]) -> Answer:
     wire = seen.wire or default_wire()
+    request = _body(seen)
     if seen.stream:
         ctype = wire_spec(wire).stream_type
         rendered: list[Piece] = list(
@@ -272,17 +273,28 @@ def _rendered(entry: Entry, seen: Seen, headers: dict[str, str]) -> Answer:
                 seen.model,
                 prompt_tokens=seen.prompt_tokens,
                 include_usage=seen.include_usage,
+                request=request,
             )
         )
         pieces = _paced(rendered, entry)
         return Answer(entry.status, {"content-type": ctype, **headers}, pieces, stream=True)
-    body = render_body(entry.reply, wire, seen.model, prompt_tokens=seen.prompt_tokens)
+    body = render_body(
+        entry.reply, wire, seen.model, prompt_tokens=seen.prompt_tokens, request=request
+    )
     fail = entry.reply.failure
     status = entry.status if fail is None else error_status(fail.kind, wire)
     pieces = _paced([body], entry)
     if seen.json_array and fail is None:
         pieces = [b"[", *pieces, b"]"]  # a streaming path asked without SSE: a JSON array
     return Answer(status, {"content-type": _JSON, **headers}, pieces)
+
+
+def _body(seen: Seen) -> dict[str, Any] | None:
+    try:
+        body = seen.json()
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def answer(entry: Entry, seen: Seen, number: int = 1) -> Answer:

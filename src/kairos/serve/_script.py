@@ -24,8 +24,10 @@ Reply content (parsed by :func:`kairos.testing.reply_from_dict`): ``text``, ``re
 (characters per piece; default one word per piece), ``pieces`` (an explicit list of
 ``{text|reasoning|pause|call|fail: ...}``) and ``fail`` (an in-band error after the content: a
 kind, or ``{kind, message}``; kinds ``overloaded``, ``rate_limit``, ``server``,
-``invalid_request``, ``authentication``, ``context_length``). A non-stream request gets a
-``fail`` reply as the matching HTTP error.
+``invalid_request``, ``authentication``, ``context_length``), or instead of all of these
+``object`` (a value streamed as JSON text cut at awkward places, for structured output; with
+``usage``, ``model`` and ``chunk_delay`` only). A non-stream request gets a ``fail`` reply as
+the matching HTTP error.
 
 Serve-level keys (any entry): ``match``, ``recorded``, ``content_type`` (recorded bodies;
 default: NDJSON if the body starts with ``{``, else SSE), ``split``, ``headers`` (extra

@@ -46,9 +46,11 @@ A :class:`Reply` is a sequence of pieces, streamed in order:
   error shape; nothing after it is sent.
 
 ``Reply.text(text, chunk_size=None, reasoning="", calls=())`` splits text into words (or
-``chunk_size`` characters). ``usage=None`` estimates usage (about one token per word);
-``finish_reason=None`` means ``"tool_calls"`` when there are calls, else ``"stop"``;
-``chunk_delay`` waits between chunks; ``model`` overrides the model echoed back.
+``chunk_size`` characters); ``Reply.object(value)`` streams a value as JSON text cut at awkward
+places (inside strings, escapes and numbers), for structured output (``output_schema``).
+``usage=None`` estimates usage (about one token per word); ``finish_reason=None`` means
+``"tool_calls"`` when there are calls, else ``"stop"``; ``chunk_delay`` waits between chunks;
+``model`` overrides the model echoed back.
 
 ``Fail`` kinds and the error kairos raises for each wire's real error shape:
 
@@ -115,6 +117,7 @@ reply) or an object with any of::
     finish_reason: length
     model: my-model
     chunk_delay: 0.02
+    object: {city: Paris, temps: [18, 21]}   # instead of the above: a value as JSON text
 
 Bad entries raise :class:`kairos.ConfigurationError` with a one-line message.
 

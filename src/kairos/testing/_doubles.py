@@ -130,7 +130,12 @@ class _Backend:
         if body.get("stream") is False:
             status = error_status(reply.failure.kind, self.wire) if reply.failure else 200
             data = render_body(
-                reply, self.wire, str(model), prompt_tokens=prompt, created=self.created
+                reply,
+                self.wire,
+                str(model),
+                prompt_tokens=prompt,
+                created=self.created,
+                request=body,
             )
             headers = {"content-type": "application/json"}
             response, ex.stream = paced_response(request, status, headers, [data])
@@ -144,6 +149,7 @@ class _Backend:
             prompt_tokens=prompt,
             include_usage=bool(usage),
             created=self.created,
+            request=body,
         )
         headers = {"content-type": wire_spec(self.wire).stream_type}
         response, ex.stream = paced_response(request, 200, headers, frames)

@@ -14,6 +14,7 @@ from ...llm import ChatRequest, FinishReason
 from .._base import BaseCodec, CodecConfig, json_object
 from . import errors
 from .events import Parser, UsageCounts
+from .output import OUTPUT_TOOL, add_output
 from .request import request_body
 
 __all__ = ["API_VERSION", "Codec"]
@@ -43,7 +44,9 @@ class Codec(BaseCodec):
     # -- requests --------------------------------------------------------------------------
     def build_request(self, req: ChatRequest) -> HTTPRequest:
         max_tokens = req.max_tokens if req.max_tokens is not None else self.default_max_tokens
-        body = request_body(req, req.model or self.config.default_model, max_tokens)
+        model = req.model or self.config.default_model
+        body = request_body(req, model, max_tokens)
+        add_output(body, req, model, self.config.options)
         body["stream"] = True
         body.update(req.extras)
         headers = {
@@ -73,7 +76,7 @@ class Codec(BaseCodec):
         if not isinstance(blocks, list):
             raise ProtocolError("the server answered the stream request with JSON but no content")
         out: list[Delta] = []
-        calls = 0
+        calls = answered = 0
         for block in blocks:
             if not isinstance(block, dict):
                 continue
@@ -86,9 +89,15 @@ class Codec(BaseCodec):
                 args = block.get("input")
                 text = dumps(args).decode() if isinstance(args, dict) and args else ""
                 name = str(block.get("name") or "")
+                if name == OUTPUT_TOOL:  # structured output: the input is the answer's text
+                    out.append(Delta(content=text))
+                    answered += 1
+                    continue
                 out.append(Delta(tools=[ToolDelta(calls, str(block.get("id") or ""), name, text)]))
                 calls += 1
         stop = obj.get("stop_reason")
+        if stop == "tool_use" and answered and not calls:
+            stop = "end_turn"  # only the structured-output tool was used
         model = obj.get("model")
         out.append(
             Delta(

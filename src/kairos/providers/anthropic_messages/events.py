@@ -15,6 +15,7 @@ from ...errors import ProtocolError
 from ...llm import Usage
 from .._base import as_dict, as_int
 from .errors import inband_error
+from .output import OUTPUT_TOOL
 
 __all__ = ["Parser", "UsageCounts"]
 
@@ -75,6 +76,9 @@ class Parser:
         self._calls = 0
         self._invalid: str | None = None  # a closed tool block whose input is not JSON
         self._finish: str | None = None
+        # blocks of the structured-output tool (see ``output.py``): index -> input at start
+        self._output: dict[int, Any] = {}
+        self._answered = False  # the output tool's input arrived: it is the answer's text
         self.complete = False
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
@@ -125,6 +129,9 @@ class Parser:
             return Delta(reasoning=str(block["thinking"]))
         if kind != "tool_use":
             return None
+        if block.get("name") == OUTPUT_TOOL:
+            self._output[index] = block.get("input")
+            return None
         tool = _ToolBlock(self._calls, str(block.get("name") or ""), block.get("input"))
         self._calls += 1
         self._tools[index] = tool
@@ -143,6 +150,8 @@ class Parser:
             return Delta(reasoning=text) if isinstance(text, str) and text else None
         if kind == "input_json_delta":
             index = as_int(obj.get("index"))  # the index may be any JSON value, even a list
+            if index in self._output:
+                return self._answer(delta.get("partial_json"))
             tool = None if index is None else self._tools.get(index)
             piece = delta.get("partial_json")
             if tool is None or not isinstance(piece, str) or not piece:
@@ -153,6 +162,11 @@ class Parser:
 
     def _block_stop(self, obj: dict[str, Any]) -> Delta | None:
         index = as_int(obj.get("index"))
+        if index in self._output:  # the output tool: its input given whole at start, if any
+            given = self._output.pop(index)
+            if not self._answered and isinstance(given, dict) and given:
+                return self._answer(dumps(given).decode())
+            return None
         tool = None if index is None else self._tools.pop(index, None)
         if tool is None:
             return None
@@ -170,10 +184,19 @@ class Parser:
             self._invalid = tool.name
         return None
 
+    def _answer(self, piece: Any) -> Delta | None:
+        """A piece of the structured-output tool's input: the answer's text."""
+        if not isinstance(piece, str) or not piece:
+            return None
+        self._answered = True
+        return Delta(content=piece)
+
     def _message_delta(self, obj: dict[str, Any]) -> Delta:
         delta = as_dict(obj.get("delta"))
         stop = delta.get("stop_reason")
         finish = stop if isinstance(stop, str) else None
+        if finish == "tool_use" and self._answered and not self._calls:
+            finish = "end_turn"  # the only tool was the output tool: the turn answered
         if finish:
             self._check_tools(finish)
             self._finish = finish

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..._replies import Call, Fail, Pause, Reasoning, Text
 from ...llm import Usage
 from .._frames import KIND_BY_STATUS, Ctx, Frame, dumps, fragments, merged, sse, wire_finish
+from .output import OUTPUT_TOOL
 
 _FINISH = {
     "stop": "end_turn",
@@ -76,7 +79,43 @@ class _Blocks:
         return out
 
 
+def _via_tool(ctx: Ctx) -> bool:
+    """Whether the request asks for structured output through the output tool (see
+    ``output.py``): the reply's text is then that tool's input, as the real API answers."""
+    tools = (ctx.request or {}).get("tools")
+    names = [t.get("name") for t in tools if isinstance(t, dict)] if isinstance(tools, list) else []
+    return OUTPUT_TOOL in names and bool(ctx.reply.content)
+
+
+def _text_block(ctx: Ctx, via_tool: bool) -> tuple[str, dict[str, Any]]:
+    if not via_tool:
+        return "text", {"type": "text", "text": ""}
+    block = {"type": "tool_use", "id": ctx.ident("toolu_01", 22), "name": OUTPUT_TOOL}
+    return "tool_use", {**block, "input": {}}
+
+
+def _text_delta(text: str, via_tool: bool) -> dict[str, Any]:
+    if via_tool:
+        return {"type": "input_json_delta", "partial_json": text}
+    return {"type": "text_delta", "text": text}
+
+
+def _as_tool_call(ctx: Ctx) -> Ctx:
+    """The non-stream answer through the output tool: its input is the text's JSON object."""
+    try:
+        value = json.loads(ctx.reply.content)
+    except ValueError:
+        return ctx  # not JSON: the text stays text (the parser then reports invalid output)
+    if not isinstance(value, dict):
+        return ctx
+    kept = [p for p in ctx.reply.pieces if not isinstance(p, Text)]
+    finish = ctx.reply.finish_reason or "tool_calls"
+    reply = replace(ctx.reply, pieces=[*kept, Call(OUTPUT_TOOL, value)], finish_reason=finish)
+    return replace(ctx, reply=reply)
+
+
 def stream(ctx: Ctx) -> Iterator[Frame]:
+    via_tool = _via_tool(ctx)
     message: dict[str, Any] = {
         "id": ctx.ident("msg_01", 22),
         "type": "message",
@@ -92,9 +131,10 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     calls = 0
     for piece in ctx.reply.pieces:
         if isinstance(piece, Text):
-            if blocks.kind != "text":
-                yield from blocks.open("text", {"type": "text", "text": ""})
-            yield blocks.delta({"type": "text_delta", "text": piece.text})
+            kind, start = _text_block(ctx, via_tool)
+            if blocks.kind != kind:
+                yield from blocks.open(kind, start)
+            yield blocks.delta(_text_delta(piece.text, via_tool))
         elif isinstance(piece, Reasoning):
             if blocks.kind != "thinking":
                 start = {"type": "thinking", "thinking": "", "signature": ""}
@@ -116,6 +156,8 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
             return
     yield from blocks.close()
     stop = wire_finish(ctx.reply.resolved_finish(), _FINISH)
+    if via_tool and ctx.reply.finish_reason is None:
+        stop = "tool_use"  # a forced tool ends the turn with tool_use
     delta = {"stop_reason": stop, "stop_sequence": None}
     usage = {"output_tokens": ctx.usage.completion_tokens}
     yield sse({"type": "message_delta", "delta": delta, "usage": usage}, "message_delta")
@@ -123,6 +165,8 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
 
 def body(ctx: Ctx) -> dict[str, Any]:
+    if _via_tool(ctx):
+        ctx = _as_tool_call(ctx)
     content: list[dict[str, Any]] = []
     calls = 0
     for p in merged(ctx.reply.pieces):

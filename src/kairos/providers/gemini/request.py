@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..._output import output_spec
 from ...errors import ConfigurationError
 from ...llm import ChatRequest, Message, Role, Tool, ToolCall
 from .._base import present
@@ -39,6 +40,10 @@ def request_body(req: ChatRequest, model: str) -> dict[str, Any]:
     )
     if req.stop:
         config["stopSequences"] = list(req.stop)
+    spec = output_spec(req.output_schema)
+    if spec is not None:  # responseJsonSchema takes JSON Schema; never also responseSchema
+        config["responseMimeType"] = "application/json"
+        config["responseJsonSchema"] = dict(spec.schema)
     if config:
         body["generationConfig"] = config
     merge(body, req.extras)

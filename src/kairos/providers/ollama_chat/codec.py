@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._codec import Delta, HTTPRequest, dumps
+from ..._output import output_spec
 from ...errors import APIStatusError, ConfigurationError, ProtocolError
 from ...llm import ChatRequest, FinishReason, Message, Role, ToolCall
 from .._base import BaseCodec, json_object, present
@@ -61,6 +62,9 @@ class Codec(BaseCodec):
             options.update(extra_options)
         if options:
             body["options"] = options
+        spec = output_spec(req.output_schema)
+        if spec is not None:
+            body["format"] = dict(spec.schema)  # structured outputs: a JSON Schema in "format"
         body.update(extras)  # e.g. {"think": True}, "format", "keep_alive"
         headers = {"content-type": "application/json", "accept": "application/x-ndjson"}
         if self.config.api_key:

@@ -44,6 +44,7 @@ class Codec(BaseCodec):
             req.model or self.config.default_model,
             include_usage=self.include_usage,
             max_tokens_field=self.max_tokens_field,
+            json_mode_only=bool(self.config.options.get("json_mode_only", False)),
         )
         body.update(req.extras)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}

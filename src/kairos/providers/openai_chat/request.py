@@ -8,13 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..._output import OutputSpec, output_spec
 from ...llm import ChatRequest, Message, Role
 
 __all__ = ["request_body"]
 
 
 def request_body(
-    req: ChatRequest, model: str, *, include_usage: bool, max_tokens_field: str
+    req: ChatRequest,
+    model: str,
+    *,
+    include_usage: bool,
+    max_tokens_field: str,
+    json_mode_only: bool = False,
 ) -> dict[str, Any]:
     """The body without extras (the codec merges ``req.extras`` last)."""
     body: dict[str, Any] = {
@@ -47,7 +53,20 @@ def request_body(
             body[key] = value
     if req.stop:
         body["stop"] = list(req.stop)
+    spec = output_spec(req.output_schema)
+    if spec is not None:
+        body["response_format"] = _response_format(spec, json_mode_only)
     return body
+
+
+def _response_format(spec: OutputSpec, json_mode_only: bool) -> dict[str, Any]:
+    """Structured output ("Structured Outputs" in the API reference): the schema, strict when it
+    meets the strict rules (see ``kairos._output``); JSON mode for servers whose preset row says
+    they have only that (``options={"json_mode_only": True}``)."""
+    if json_mode_only:
+        return {"type": "json_object"}
+    schema = {"name": spec.name, "schema": dict(spec.schema), "strict": spec.strict}
+    return {"type": "json_schema", "json_schema": schema}
 
 
 def _tool_choice(choice: str | Mapping[str, Any]) -> Any:
