@@ -34,7 +34,7 @@ BAD = [
     ({"id": True, "prompt": "x"}, "item 3: id must be a non-empty string or an integer"),
     ({"id": 4, "prompt": "x", "max_tokens": 0}, "item 4: max_tokens must be an integer > 0"),
     ({"id": 5, "prompt": "x", "temperature": "hot"}, "item 5: temperature must be a number"),
-    ({"id": 6, "prompt": "x", "output_schema": {}}, "item 6: output_schema is not supported yet"),
+    ({"id": 6, "prompt": "x", "output_schema": 3}, "item 6: output_schema must be a JSON Schema"),
     ({"id": 7, "prompt": "x", "max_token": 5}, "item 7: unknown key 'max_token'"),
     ({"id": 8, "messages": []}, "item 8: messages must be a non-empty list"),
     ({"id": 9, "messages": [{"role": "bot", "content": "x"}]}, "item 9: messages[0].role must"),
@@ -131,6 +131,38 @@ def test_tool_calls_in_the_answer_and_chat_request_items() -> None:
     assert by_id[0]["tool_calls"][0]["arguments"] == {"city": "Oslo"}
     assert by_id[1]["content"] == "plain"
     assert {line["id"]: line["finish_reason"] for line in more} == {"w": "tool_calls", "p": "stop"}
+
+
+def test_output_schema_lines_carry_the_validated_object() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"capital": {"type": "string"}},
+        "required": ["capital"],
+        "additionalProperties": False,
+    }
+    script = {
+        "replies": [
+            {"match": "france", "object": {"capital": "Paris"}},
+            {"match": "spain", "object": {"capital": 3}},
+            {"text": "plain"},
+        ]
+    }
+    lines = [
+        {"id": "fr", "prompt": "France?", "output_schema": schema},
+        {"id": "es", "prompt": "Spain?", "output_schema": schema},
+        {"id": "no", "prompt": "no schema"},
+    ]
+    out: list[dict[str, Any]] = []
+    with EmulatorServer(script) as srv:
+        url = srv.base_urls["OPENAI_BASE_URL"]
+        kairos.batch.run(lines, out.append, provider="openai", base_url=url, api_key="k")
+        sent = [r.json() for r in srv.requests]
+    by_id = {line["id"]: line for line in out}
+    assert by_id["fr"]["object"] == {"capital": "Paris"} and by_id["fr"]["error"] is None
+    assert by_id["es"]["object"] is None and by_id["es"]["error"]["type"] == "OutputError"
+    assert by_id["es"]["content"] == '{"capital": 3}'  # the text is kept
+    assert "object" not in by_id["no"]
+    assert sum("response_format" in body for body in sent) == 2
 
 
 def _fails_first_time(prompt: str, attempt: int) -> tuple[Any, ...]:

@@ -11,7 +11,9 @@ A line is a JSON object::
 * optional: ``system`` (a string, sent first), ``model``, ``max_tokens`` (integer > 0),
   ``temperature`` (number >= 0), ``tools`` (``[{"name", "description"?, "parameters"?}]``;
   OpenAI's ``{"type": "function", "function": {...}}`` is accepted too) and ``metadata`` (any
-  JSON, ignored: room for your own fields). ``output_schema`` is not supported yet.
+  JSON, ignored: room for your own fields), ``output_schema`` (a JSON Schema object: structured
+  output, see the README; the output line then adds ``object``, the validated object, and a
+  text that does not fit is an ``OutputError`` line keeping the text).
 * a message is ``{"role": "system"|"user"|"assistant"|"tool", "content": "..."}``; an assistant
   message may carry ``"tool_calls": [{"id", "name", "arguments"}]`` (arguments a JSON object or
   its text) and a tool result is ``{"role": "tool", "tool_call_id", "name"?, "content"}``: the
@@ -36,6 +38,7 @@ __all__ = ["BadLine", "Job", "estimate_tokens", "parse_record", "read_lines"]
 
 _KEYS = frozenset(
     ("id", "prompt", "messages", "system", "model", "max_tokens", "temperature", "tools")
+    + ("output_schema",)
 )
 _IGNORED = frozenset(("metadata",))
 _ROLES = {r.value: r for r in Role}
@@ -158,8 +161,6 @@ def _number(obj: Mapping[str, Any], key: str, integer: bool) -> Any:
 
 
 def _request(obj: Mapping[str, Any]) -> ChatRequest:
-    if "output_schema" in obj:
-        raise _Bad("output_schema is not supported yet")
     unknown = set(obj) - _KEYS - _IGNORED
     if unknown:
         raise _Bad(f"unknown key {sorted(unknown)[0]!r} (own fields go under metadata)")
@@ -175,7 +176,15 @@ def _request(obj: Mapping[str, Any]) -> ChatRequest:
         tools=[_tool(t, i) for i, t in enumerate(tools)],
         max_tokens=_number(obj, "max_tokens", True),
         temperature=_number(obj, "temperature", False),
+        output_schema=_schema(obj),
     )
+
+
+def _schema(obj: Mapping[str, Any]) -> Any:
+    schema = obj.get("output_schema")
+    if schema is not None and not isinstance(schema, dict):
+        raise _Bad(f"output_schema must be a JSON Schema object, not {_kind(schema)}")
+    return schema
 
 
 def estimate_tokens(req: ChatRequest) -> int:

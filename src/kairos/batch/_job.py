@@ -99,7 +99,13 @@ def _line(job: Job, tally: _Tally, err: BaseException | None, t0: float, n: int)
         ttft=stats.time_to_first_chunk if stats is not None and tally.visible else None,
         total=time.monotonic() - t0,
         attempts=n,
+        **({"obj": _plain(final.object if final else None)} if job.request.output_schema else {}),
     )
+
+
+def _plain(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value
 
 
 async def run_job(

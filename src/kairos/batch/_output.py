@@ -31,6 +31,9 @@ def _arguments(call: ToolCall) -> Any:
         return call.arguments
 
 
+_NO_OBJECT: Any = object()
+
+
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
@@ -47,9 +50,11 @@ def result(
     ttft: float | None = None,
     total: float = 0.0,
     attempts: int = 0,
+    obj: Any = _NO_OBJECT,
 ) -> dict[str, Any]:
-    """One output line (as a dict, in the documented key order)."""
-    return {
+    """One output line (as a dict, in the documented key order); ``object`` only for requests
+    with an output schema."""
+    line = {
         "id": ident,
         "content": content,
         "reasoning": reasoning or None,
@@ -67,6 +72,9 @@ def result(
         "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
         "stats": {"ttft_ms": _ms(ttft), "total_ms": _ms(total), "attempts": attempts},
     }
+    if obj is not _NO_OBJECT:
+        line["object"] = obj
+    return line
 
 
 def bad_line_result(ident: str | int | None, error: ConfigurationError) -> dict[str, Any]:
