@@ -37,8 +37,10 @@ from ..llm import ChatRequest, Message, Role, Tool, ToolCall
 __all__ = ["BadLine", "Job", "estimate_tokens", "parse_record", "read_lines"]
 
 _KEYS = frozenset(
-    ("id", "prompt", "messages", "system", "model", "max_tokens", "temperature", "tools")
-    + ("output_schema",)
+    (
+        *("id", "prompt", "messages", "system", "model", "max_tokens", "temperature"),
+        *("tools", "output_schema"),
+    )
 )
 _IGNORED = frozenset(("metadata",))
 _ROLES = {r.value: r for r in Role}
