@@ -12,13 +12,17 @@ import json
 import socket
 from typing import Any
 
+from clients_responses import ResponsesHelper, ResponsesSDK
+
 PATHS = {
     "openai": "/v1/chat/completions",
     "anthropic": "/v1/messages",
     "gemini": "/v1beta/models/{model}:streamGenerateContent?alt=sse",
     "ollama": "/api/chat",
+    "responses": "/v1/responses",
 }
 SEP = {"openai": b"\n\n", "anthropic": b"\n\n", "gemini": b"\r\n\r\n", "ollama": b"\n"}
+SEP["responses"] = b"\n\n"
 
 
 def _path(fmt: str, model: str) -> str:
@@ -38,6 +42,8 @@ def _text(fmt: str, obj: Any) -> str | None:
         return obj["delta"].get("text") if obj.get("type") == "content_block_delta" else None
     if fmt == "gemini":
         return obj["candidates"][0]["content"]["parts"][0].get("text")
+    if fmt == "responses":
+        return obj["delta"] if obj["type"] == "response.output_text.delta" else None
     return obj["message"]["content"] or None
 
 
@@ -193,6 +199,7 @@ KAIROS_PRESET = {
     "anthropic": "anthropic",
     "gemini": "gemini",
     "ollama": "ollama",
+    "responses": "openai-responses",
 }
 
 
@@ -204,7 +211,7 @@ class Kairos:
 
         import kairos
 
-        base = f"http://127.0.0.1:{port}" + ("/v1" if fmt == "openai" else "")
+        base = f"http://127.0.0.1:{port}" + ("/v1" if fmt in ("openai", "responses") else "")
         limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
         kw: dict[str, Any] = {"api_key": "bench-key", "base_url": base}
         preset = KAIROS_PRESET[fmt]
@@ -370,10 +377,17 @@ class LiteLLM:
 
 
 CLIENTS: dict[str, Any] = {
-    c.name: c for c in (Floor, Httpx, Kairos, OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM)
+    c.name: c
+    for c in (
+        *(Floor, Httpx, Kairos, OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM),
+        *(ResponsesSDK, ResponsesHelper),
+    )
 }
 BASIC = ("floor", "httpx", "kairos")  # need nothing from benchmarks/requirements.txt
 
 
+ALL_FORMATS = ("openai", "anthropic", "gemini", "ollama", "responses")
+
+
 def formats(name: str) -> tuple[str, ...]:
-    return getattr(CLIENTS[name], "formats", ("openai", "anthropic", "gemini", "ollama"))
+    return getattr(CLIENTS[name], "formats", ALL_FORMATS)
