@@ -120,6 +120,15 @@ def test_a_body_without_a_terminal_event_is_incomplete(tail: bytes) -> None:
     assert out.final.error.partial is not None and out.final.error.partial.content == "half"
 
 
+def test_events_typed_only_by_their_event_line() -> None:
+    body = b"".join(
+        f"event: {ev.pop('type')}\ndata: {json.dumps(ev)}\n\n".encode()
+        for ev in [created(), text("by "), text("name"), end()]
+    )
+    out = stream(body)
+    assert out.response.content == "by name" and out.final.raw_finish_reason == "completed"
+
+
 def test_done_marker_after_the_terminal_event_is_ignored() -> None:
     out = stream(sse([created(), text("ok"), end()], named=False) + b"data: [DONE]\n\n")
     assert out.final.error is None and out.response.content == "ok"

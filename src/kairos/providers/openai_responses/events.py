@@ -108,6 +108,12 @@ class Parser:
         return handler(self, obj)
 
     # -- handlers ----------------------------------------------------------------------------
+    def _text_delta(self, obj: dict[str, Any]) -> Delta | None:
+        """A text delta whose data lacks its ``type`` (named by the ``event:`` line only)."""
+        self._streamed.add(_index(obj))
+        text = obj.get("delta")
+        return Delta(text) if isinstance(text, str) and text else None
+
     def _reasoning_delta(self, obj: dict[str, Any]) -> Delta | None:
         self._streamed.add(_index(obj))
         text = obj.get("delta")
@@ -242,6 +248,7 @@ def _done_marker(data: str | bytes) -> bool:
 
 
 _HANDLERS: dict[Any, Callable[[Parser, dict[str, Any]], Delta | None]] = {
+    "response.output_text.delta": Parser._text_delta,
     "response.reasoning_summary_text.delta": Parser._reasoning_delta,
     "response.reasoning_text.delta": Parser._reasoning_delta,
     "response.refusal.delta": Parser._refusal_delta,
