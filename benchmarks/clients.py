@@ -12,7 +12,7 @@ import json
 import socket
 from typing import Any
 
-from clients_responses import ResponsesHelper, ResponsesSDK
+from clients_openai import ResponsesHelper, ResponsesSDK, openai_clients
 
 PATHS = {
     "openai": "/v1/chat/completions",
@@ -260,13 +260,7 @@ class OpenAISDK:
     formats = ("openai",)
 
     def setup(self, port: int, fmt: str, conc: int = 100) -> None:
-        import httpx
-        import openai
-
-        limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-        kw = {"base_url": f"http://127.0.0.1:{port}/v1", "api_key": "x", "max_retries": 0}
-        self.c = openai.OpenAI(http_client=httpx.Client(limits=limits), **kw)
-        self.ac = openai.AsyncOpenAI(http_client=httpx.AsyncClient(limits=limits), **kw)
+        self.c, self.ac = openai_clients(port, conc)
 
     @staticmethod
     def _take(chunk: Any, out: list[str]) -> None:

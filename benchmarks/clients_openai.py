@@ -1,12 +1,24 @@
-"""The official ``openai`` SDK reading the Responses API's stream (``benchmarks/requirements.txt``),
-the same way as the clients in ``clients.py``: ``setup`` outside the timed part, then
-``stream`` / ``astream`` returning ``(chunks, text)``."""
+"""The official ``openai`` SDK's clients for the loopback server (``openai_clients``, also used by
+``clients.OpenAISDK``), and the SDK reading the Responses API's stream
+(``benchmarks/requirements.txt``) the same way as the clients in ``clients.py``: ``setup``
+outside the timed part, then ``stream`` / ``astream`` returning ``(chunks, text)``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ResponsesHelper", "ResponsesSDK"]
+__all__ = ["ResponsesHelper", "ResponsesSDK", "openai_clients"]
+
+
+def openai_clients(port: int, conc: int) -> tuple[Any, Any]:
+    """A sync and an async ``openai`` client for the server on ``port``, ``conc`` connections."""
+    import httpx
+    import openai
+
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    kw = {"base_url": f"http://127.0.0.1:{port}/v1", "api_key": "x", "max_retries": 0}
+    sync = openai.OpenAI(http_client=httpx.Client(limits=limits), **kw)
+    return sync, openai.AsyncOpenAI(http_client=httpx.AsyncClient(limits=limits), **kw)
 
 
 class ResponsesSDK:
@@ -16,13 +28,7 @@ class ResponsesSDK:
     formats = ("responses",)
 
     def setup(self, port: int, fmt: str, conc: int = 100) -> None:
-        import httpx
-        import openai
-
-        limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-        kw = {"base_url": f"http://127.0.0.1:{port}/v1", "api_key": "x", "max_retries": 0}
-        self.c = openai.OpenAI(http_client=httpx.Client(limits=limits), **kw)
-        self.ac = openai.AsyncOpenAI(http_client=httpx.AsyncClient(limits=limits), **kw)
+        self.c, self.ac = openai_clients(port, conc)
 
     @staticmethod
     def _take(ev: Any, out: list[str]) -> None:
