@@ -12,13 +12,17 @@ import json
 import socket
 from typing import Any
 
+from clients_openai import ResponsesHelper, ResponsesSDK, openai_clients
+
 PATHS = {
     "openai": "/v1/chat/completions",
     "anthropic": "/v1/messages",
     "gemini": "/v1beta/models/{model}:streamGenerateContent?alt=sse",
     "ollama": "/api/chat",
+    "responses": "/v1/responses",
 }
 SEP = {"openai": b"\n\n", "anthropic": b"\n\n", "gemini": b"\r\n\r\n", "ollama": b"\n"}
+SEP["responses"] = b"\n\n"
 
 
 def _path(fmt: str, model: str) -> str:
@@ -38,6 +42,8 @@ def _text(fmt: str, obj: Any) -> str | None:
         return obj["delta"].get("text") if obj.get("type") == "content_block_delta" else None
     if fmt == "gemini":
         return obj["candidates"][0]["content"]["parts"][0].get("text")
+    if fmt == "responses":
+        return obj["delta"] if obj["type"] == "response.output_text.delta" else None
     return obj["message"]["content"] or None
 
 
@@ -193,6 +199,7 @@ KAIROS_PRESET = {
     "anthropic": "anthropic",
     "gemini": "gemini",
     "ollama": "ollama",
+    "responses": "openai-responses",
 }
 
 
@@ -204,7 +211,7 @@ class Kairos:
 
         import kairos
 
-        base = f"http://127.0.0.1:{port}" + ("/v1" if fmt == "openai" else "")
+        base = f"http://127.0.0.1:{port}" + ("/v1" if fmt in ("openai", "responses") else "")
         limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
         kw: dict[str, Any] = {"api_key": "bench-key", "base_url": base}
         preset = KAIROS_PRESET[fmt]
@@ -253,13 +260,7 @@ class OpenAISDK:
     formats = ("openai",)
 
     def setup(self, port: int, fmt: str, conc: int = 100) -> None:
-        import httpx
-        import openai
-
-        limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-        kw = {"base_url": f"http://127.0.0.1:{port}/v1", "api_key": "x", "max_retries": 0}
-        self.c = openai.OpenAI(http_client=httpx.Client(limits=limits), **kw)
-        self.ac = openai.AsyncOpenAI(http_client=httpx.AsyncClient(limits=limits), **kw)
+        self.c, self.ac = openai_clients(port, conc)
 
     @staticmethod
     def _take(chunk: Any, out: list[str]) -> None:
@@ -370,10 +371,17 @@ class LiteLLM:
 
 
 CLIENTS: dict[str, Any] = {
-    c.name: c for c in (Floor, Httpx, Kairos, OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM)
+    c.name: c
+    for c in (
+        *(Floor, Httpx, Kairos, OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM),
+        *(ResponsesSDK, ResponsesHelper),
+    )
 }
 BASIC = ("floor", "httpx", "kairos")  # need nothing from benchmarks/requirements.txt
 
 
+ALL_FORMATS = ("openai", "anthropic", "gemini", "ollama", "responses")
+
+
 def formats(name: str) -> tuple[str, ...]:
-    return getattr(CLIENTS[name], "formats", ("openai", "anthropic", "gemini", "ollama"))
+    return getattr(CLIENTS[name], "formats", ALL_FORMATS)

@@ -52,6 +52,8 @@ QUICK = {
 }
 PACKAGE = {
     "openai-sdk": "openai",
+    "openai-sdk-responses": "openai",
+    "openai-responses-helper": "openai",
     "anthropic-sdk": "anthropic",
     "anthropic-helper": "anthropic",
     "litellm": "litellm",
@@ -74,10 +76,10 @@ def cpu_section(port: int, names: list[str], z: dict[str, int]) -> list[dict[str
     rows = []
     for name in names:
         n, reps = z["n"], z["reps"]
-        if name in ("openai-sdk", "anthropic-sdk", "anthropic-helper"):
-            n, reps = z["sdk_n"], z["sdk_reps"]
-        elif name == "litellm":
+        if name == "litellm":
             n, reps = z["llm_n"], z["sdk_reps"]
+        elif name in PACKAGE:  # the official SDKs
+            n, reps = z["sdk_n"], z["sdk_reps"]
         for fmt in formats(name):
             for sync in (True, False):
                 rows.append(_row(port, name, fmt, sync, n, reps))

@@ -9,7 +9,8 @@ which every client (kairos, the SDKs, LiteLLM) sends somewhere in the request:
                               or forever (text until the client hangs up; <id> names it)
 
 Paths: ``/chat/completions`` OpenAI SSE, ``/messages`` Anthropic SSE, ``:streamGenerateContent``
-Gemini SSE (CRLF line ends, like Google's servers), ``/api/chat`` Ollama NDJSON.
+Gemini SSE (CRLF line ends, like Google's servers), ``/api/chat`` Ollama NDJSON, ``/responses``
+the OpenAI Responses API's SSE (text only).
 ``GET /_disc/<id>`` answers the ``time.monotonic_ns()`` at which the server saw client ``<id>``
 of a forever stream disconnect (the same clock as the client's on Linux).
 
@@ -30,7 +31,7 @@ import re
 import sys
 import time
 
-FORMATS = ("openai", "anthropic", "gemini", "ollama")
+FORMATS = ("openai", "anthropic", "gemini", "ollama", "responses")
 _MODEL = re.compile(rb"b-(\d+)-(\d+)-(tools|forever|t)(?:-(\d+))?")
 _cache: dict[tuple[str, int, int, str], bytes] = {}
 _disc: dict[str, int] = {}
@@ -150,7 +151,42 @@ def _ollama(n: int, w: int, mode: str) -> list[bytes]:
     return out
 
 
-RENDER = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini, "ollama": _ollama}
+def _responses(n: int, w: int, mode: str) -> list[bytes]:
+    """The OpenAI Responses API's events for one text message (``mode`` is always text)."""
+    seq = iter(range(1 << 30))
+
+    def ev(kind: str, **obj: object) -> bytes:
+        data = _d({"type": kind, "sequence_number": next(seq), **obj})
+        return f"event: {kind}\ndata: {data}\n\n".encode()
+
+    resp = {"id": "resp_b", "object": "response", "created_at": 1, "status": "in_progress"}
+    resp.update(model="b", output=[], usage=None)
+    at = {"item_id": "msg_b", "output_index": 0, "content_index": 0}
+    item = {"id": "msg_b", "type": "message", "status": "in_progress", "role": "assistant"}
+    part = {"type": "output_text", "annotations": [], "text": ""}
+    out = [ev("response.created", response=resp), ev("response.in_progress", response=resp)]
+    out.append(ev("response.output_item.added", output_index=0, item={**item, "content": []}))
+    out.append(ev("response.content_part.added", **at, part=part))
+    for i in range(n):
+        out.append(ev("response.output_text.delta", **at, delta=words(i, w), logprobs=[]))
+    text = expected_text(n, w)
+    out.append(ev("response.output_text.done", **at, text=text, logprobs=[]))
+    out.append(ev("response.content_part.done", **at, part={**part, "text": text}))
+    done = {**item, "status": "completed", "content": [{**part, "text": text}]}
+    out.append(ev("response.output_item.done", output_index=0, item=done))
+    usage = {"input_tokens": 5, "output_tokens": n, "total_tokens": n + 5}
+    end = {**resp, "status": "completed", "output": [done], "usage": usage}
+    out.append(ev("response.completed", response=end))
+    return out
+
+
+RENDER = {
+    "openai": _openai,
+    "anthropic": _anthropic,
+    "gemini": _gemini,
+    "ollama": _ollama,
+    "responses": _responses,
+}
 CTYPE = {"ollama": b"application/x-ndjson"}
 
 
@@ -183,6 +219,8 @@ def _reply(fmt: str, n: int, w: int, mode: str) -> bytes:
 def _format(path: bytes) -> str:
     if b"/chat/completions" in path:
         return "openai"
+    if b"/responses" in path:
+        return "responses"
     if b":streamGenerateContent" in path:
         return "gemini"
     if b"/api/chat" in path:

@@ -52,6 +52,7 @@ def test_presets_are_data_rows() -> None:
         "anthropic-messages",
         "gemini",
         "ollama-chat",
+        "openai-responses",
     }
 
 

@@ -29,7 +29,7 @@ def test_quick_benchmark_run_measures_every_row(tmp_path: Path) -> None:
     expected = {
         (c, f, m)
         for c in ("floor", "httpx", "kairos")
-        for f in ("openai", "anthropic", "gemini", "ollama")
+        for f in ("openai", "anthropic", "gemini", "ollama", "responses")
         for m in ("sync", "async")
     }
     assert {(r["client"], r["fmt"], r["mode"]) for r in cpu} == expected

@@ -47,6 +47,7 @@ WIRES = {
     "anthropic-messages": ("anthropic", ("anthropic-messages",), "sse"),
     "gemini": ("gemini", ("gemini",), "sse"),
     "ollama-chat": ("ollama", ("ollama-chat",), "ndjson"),
+    "openai-responses": ("openai-responses", ("openai-responses",), "sse"),
 }
 FINISH = {"stop", "length", "tool_calls", "content_filter", "error"}
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -85,6 +86,11 @@ ERROR_SEEDS: dict[str, list[tuple[str, Any]]] = {
                                "details": [_RETRY, _REASON]}}),
     ],
     "ollama-chat": [("", {"error": "m"}), ("", {"error": {"message": "m", "status_code": 503}})],
+    "openai-responses": [
+        ("error", {"type": "error", "code": "c", "message": "m", "param": "p"}),
+        ("response.failed", {"type": "response.failed", "response": {"status": "failed",
+                             "error": {"code": "server_error", "message": "m"}}}),
+    ],
 }  # fmt: skip
 SEEDS = {wire: _seeds(folders) + ERROR_SEEDS[wire] for wire, (_, folders, _) in WIRES.items()}
 

@@ -17,6 +17,7 @@ WIRES = {
     "anthropic": "ANTHROPIC_BASE_URL",
     "gemini": "GEMINI_BASE_URL",
     "ollama": "OLLAMA_HOST",
+    "openai-responses": "OPENAI_BASE_URL",
 }
 NAMES = pytest.mark.parametrize("name", list(WIRES))
 REQ = kairos.ChatRequest([kairos.Message.user("hi")])
@@ -95,6 +96,7 @@ NON_STREAM = {
     "anthropic": ("/v1/messages", {"messages": [{"role": "user", "content": "hi"}]}),
     "gemini": ("/v1beta/models/g:generateContent", {"contents": [{"parts": [{"text": "hi"}]}]}),
     "ollama": ("/api/chat", {"messages": [{"role": "user", "content": "hi"}], "stream": False}),
+    "openai-responses": ("/v1/responses", {"input": "hi"}),
 }
 
 

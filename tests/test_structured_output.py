@@ -32,7 +32,7 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 VALUE = {"city": 'Zürich "old town" \\ 😀', "temps": [12.5, -3, 1e-2], "sunny": False}
-WIRES = ["openai-chat", "anthropic-messages", "gemini", "ollama-chat"]
+WIRES = ["openai-chat", "openai-responses", "anthropic-messages", "gemini", "ollama-chat"]
 MODES = ["sync", "async"]
 # model names: an Anthropic model without native structured output (the forced tool) and one
 # with it (output_config)
@@ -192,6 +192,13 @@ def test_openai_sends_a_strict_json_schema_when_the_schema_allows_it() -> None:
     body = sent("openai", req(Weather))
     assert body["response_format"]["json_schema"]["name"] == "Weather"
     assert body["response_format"]["json_schema"]["schema"] == Weather.model_json_schema()
+
+
+def test_responses_sends_text_format() -> None:
+    body = sent("openai-responses", req())
+    assert body["text"] == {
+        "format": {"type": "json_schema", "name": "output", "schema": SCHEMA, "strict": True}
+    }
 
 
 def test_json_mode_only_servers_get_json_object() -> None:

@@ -159,6 +159,7 @@ EXPECTED["anthropic-messages"] = {
     "context_length": kairos.BadRequestError,
 }
 EXPECTED["gemini"] = EXPECTED["anthropic-messages"]
+EXPECTED["openai-responses"] = EXPECTED["openai-chat"]  # typed by the same codes, in-band too
 EXPECTED["ollama-chat"] = dict.fromkeys(EXPECTED["openai-chat"], kairos.ServerError)
 
 

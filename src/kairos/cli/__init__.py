@@ -35,7 +35,8 @@ def _providers() -> int:
     for p in PRESETS.values():
         keys = " or ".join(p.key_env) or "-"
         req = "" if p.key_required else " (optional)"
-        print(f"{p.name:18} {keys}{req:11} {p.base_url or '(base URL required)'}  {p.note}")
+        url = p.base_url or (f"${p.base_url_env}{p.endpoint_path}" if p.endpoint_path else "")
+        print(f"{p.name:18} {keys}{req:11} {url or '(base URL required)'}  {p.note}")
     return 0
 
 

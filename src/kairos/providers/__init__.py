@@ -1,12 +1,13 @@
 """The provider registry: wire formats and presets, as data rows.
 
 A wire format is one folder here (``openai_chat/``, ``anthropic_messages/``, ``gemini/``,
-``ollama_chat/``) holding everything about that wire -- request building, event parsing, error
-mapping, the renderer and its emulation facts (:class:`~kairos.providers._spec.WireSpec`) --
-and one row in :data:`WIRES`. An endpoint that speaks a known wire and needs no code of its
-own is one row in :data:`PRESETS` (``_presets.py``). Nothing outside this package names a
-provider or a wire: the client, ``kairos.testing``, ``kairos serve`` and the CLI read these
-rows. Wire code is imported on first use, so ``import kairos`` stays light.
+``ollama_chat/``, ``openai_responses/``) holding everything about that wire -- request
+building, event parsing, error mapping, the renderer and its emulation facts
+(:class:`~kairos.providers._spec.WireSpec`) -- and one row in :data:`WIRES`. An endpoint that
+speaks a known wire and needs no code of its own is one row in :data:`PRESETS`
+(``_presets.py``). Nothing outside this package names a provider or a wire: the client,
+``kairos.testing``, ``kairos serve`` and the CLI read these rows. Wire code is imported on first
+use, so ``import kairos`` stays light.
 
 Adding a wire: a folder with ``__init__.py`` (``WIRE = WireSpec(...)``), ``codec.py``
 (``Codec``) and ``render.py``, one row below, and its tests and fixtures under
@@ -52,6 +53,7 @@ WIRES: Mapping[str, str] = {
     "anthropic-messages": "kairos.providers.anthropic_messages",
     "gemini": "kairos.providers.gemini",
     "ollama-chat": "kairos.providers.ollama_chat",
+    "openai-responses": "kairos.providers.openai_responses",
 }
 
 
@@ -104,6 +106,15 @@ def split_model(spec: str) -> tuple[str, str]:
     raise ConfigurationError(f"unknown provider {name!r} in {spec!r}; known: {', '.join(PRESETS)}")
 
 
+def _env_url(preset: Preset, env: Mapping[str, str]) -> str | None:
+    """The base URL from the preset's variable; an endpoint variable (``endpoint_path`` set:
+    the resource's origin only, like Azure's) gets that path unless it already ends with it."""
+    url = env.get(preset.base_url_env) if preset.base_url_env else None
+    if url and preset.endpoint_path and not url.rstrip("/").endswith(preset.endpoint_path):
+        url = url.rstrip("/") + preset.endpoint_path
+    return url or None
+
+
 def make_codec(
     name: str,
     *,
@@ -121,14 +132,15 @@ def make_codec(
         raise ConfigurationError(f"unknown provider {name!r}; known: {', '.join(PRESETS)}")
     env = os.environ if env is None else env
     key = api_key or next((env[k] for k in preset.key_env if env.get(k)), None)
-    url = base_url or (env.get(preset.base_url_env) if preset.base_url_env else None)
+    url = base_url or _env_url(preset, env)
     # The provider's own endpoint needs a key; a server at another base URL may not.
     if preset.key_required and not key and not url:
         wanted = " or ".join(preset.key_env)
         raise ConfigurationError(f"{name}: no API key (set {wanted} or pass api_key=)")
     url = url or preset.base_url
     if not url:
-        raise ConfigurationError(f"{name}: a base URL is required (pass base_url=)")
+        where = f"set {preset.base_url_env} or " if preset.base_url_env else ""
+        raise ConfigurationError(f"{name}: a base URL is required ({where}pass base_url=)")
     if "://" not in url:  # "host:port", as OLLAMA_HOST allows
         url = f"http://{url}"
     config = CodecConfig(

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from .._codec import HTTPRequest, api_error
-from ..errors import APIStatusError
+from .._codec import HTTPRequest, api_error, dumps
+from ..errors import APIStatusError, ProtocolError
 
 __all__ = [
     "BaseCodec",
     "CodecConfig",
+    "answer_object",
     "as_dict",
     "as_int",
     "as_str",
@@ -43,7 +44,7 @@ class CodecConfig:
 
 class BaseCodec:
     """What every wire's ``Codec`` shares: its configuration and where it sends, a ``repr``
-    without the key, and no fallback request unless the wire has one."""
+    without the key, the key's header, and no fallback request unless the wire has one."""
 
     wire: ClassVar[str]
     framing: ClassVar[Literal["sse", "ndjson"]]
@@ -59,6 +60,23 @@ class BaseCodec:
     def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
         return None
 
+    def post_json(self, path: str, body: Any, auth: Mapping[str, str]) -> HTTPRequest:
+        """``POST {base_url}{path}`` of a JSON body asking for a stream; the key's headers
+        (``auth``), then the configured ones."""
+        headers = {"content-type": "application/json", "accept": "text/event-stream", **auth}
+        headers.update(self.config.headers)
+        url = f"{self.base_url}{path}"
+        return HTTPRequest("POST", url, headers, dumps(body), self.config.secrets)
+
+    def key_headers(self) -> dict[str, str]:
+        """The API key as a bearer token, or as is in the header a preset's ``auth_header``
+        option names (Azure OpenAI's ``api-key``); no header without a key."""
+        key = self.config.api_key
+        if not key:
+            return {}
+        header = self.config.options.get("auth_header")
+        return {str(header): key} if header else {"authorization": f"Bearer {key}"}
+
 
 def as_dict(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty dict (a field of the wrong type counts
@@ -73,6 +91,14 @@ def as_int(value: Any) -> int | None:
 
 def as_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def answer_object(body: bytes) -> dict[str, Any]:
+    """The JSON object of a complete non-stream answer, or a :class:`ProtocolError`."""
+    obj = json_object(body)
+    if obj is None:
+        raise ProtocolError("the server answered the stream request with invalid JSON")
+    return obj
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:

@@ -4,7 +4,11 @@ An OpenAI-compatible endpoint that needs no code is one row here. Flags the CLI 
 emulator read: ``auto`` (``kairos stream`` picks it when its key is set, in table order),
 ``local`` (a server on this machine: the CLI checks whether it answers), ``demo`` (the preset
 the embedded offline demo streams through), ``sdk_env`` (base-URL variables the provider's
-official SDK reads besides ``base_url_env``; ``kairos serve`` prints them).
+official SDK reads besides ``base_url_env``; ``kairos serve`` prints them). ``endpoint_path``:
+``base_url_env`` holds only the resource's origin (Azure's ``AZURE_OPENAI_ENDPOINT``) and the
+base URL is that plus this path. Codec options a row may set: ``auth_header`` (send the key as
+is in this header instead of ``authorization: Bearer``), ``max_tokens_field`` (Chat
+Completions), ``include_usage``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Preset:
     local: bool = False
     demo: bool = False
     sdk_env: tuple[str, ...] = ()
+    endpoint_path: str = ""
 
 
 _P = Preset
@@ -47,6 +52,15 @@ PRESETS: Mapping[str, Preset] = {
             note="OpenAI Chat Completions",
             options={"max_tokens_field": "max_completion_tokens"},
             auto=True,
+        ),
+        _P(
+            "openai-responses",
+            "openai-responses",
+            "https://api.openai.com/v1",
+            ("OPENAI_API_KEY",),
+            "OPENAI_BASE_URL",
+            default_model="gpt-5-mini",
+            note="OpenAI Responses API (/v1/responses)",
         ),
         _P(
             "anthropic",
@@ -108,6 +122,26 @@ PRESETS: Mapping[str, Preset] = {
             key_required=False,
             note="any Chat Completions server; pass base_url",
             demo=True,
+        ),
+        _P(
+            "azure",
+            "openai-chat",
+            "",
+            ("AZURE_OPENAI_API_KEY",),
+            "AZURE_OPENAI_ENDPOINT",
+            note="Azure OpenAI v1 API, Chat Completions; the model is your deployment name",
+            options={"auth_header": "api-key", "max_tokens_field": "max_completion_tokens"},
+            endpoint_path="/openai/v1",
+        ),
+        _P(
+            "azure-responses",
+            "openai-responses",
+            "",
+            ("AZURE_OPENAI_API_KEY",),
+            "AZURE_OPENAI_ENDPOINT",
+            note="Azure OpenAI v1 API, Responses; the model is your deployment name",
+            options={"auth_header": "api-key"},
+            endpoint_path="/openai/v1",
         ),
         _P(
             "groq",

@@ -111,24 +111,31 @@ def _estimate(text: str) -> int:
     return max(1, estimate_tokens(text))
 
 
+def _turns(facts: WireSpec, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's messages: items typed other than ``message`` (tool calls and their
+    outputs in an item list) are not turns; a plain string is one user turn."""
+    items = body.get(facts.messages_key)
+    if isinstance(items, str):
+        return [{"role": "user", facts.content_key: items}]
+    if not isinstance(items, list):
+        return []
+    return [i for i in items if isinstance(i, dict) and i.get("type", "message") == "message"]
+
+
 def all_text(facts: WireSpec, body: Any) -> str:
     """Every message's text (and the system prompt), for a rough prompt token count."""
     if not isinstance(body, dict):
         return ""
-    items = body.get(facts.messages_key)
     texts = [_text(body.get(facts.system_key)) if facts.system_key else ""]
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            texts.append(_text(item.get(facts.content_key)))
+    texts += [_text(item.get(facts.content_key)) for item in _turns(facts, body)]
     return " ".join(texts)
 
 
 def last_user_text(facts: WireSpec, body: Any) -> str:
     if not isinstance(body, dict):
         return ""
-    items = body.get(facts.messages_key)
-    for item in reversed(items if isinstance(items, list) else []):
-        if isinstance(item, dict) and item.get("role", "user") == "user":
+    for item in reversed(_turns(facts, body)):
+        if item.get("role", "user") == "user":
             return _text(item.get(facts.content_key))
     return ""
 

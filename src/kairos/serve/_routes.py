@@ -78,7 +78,7 @@ def base_urls(url: str) -> dict[str, str]:
             out.setdefault(p.base_url_env, emulated_base_url(url, p.name))
             for var in p.sdk_env:
                 out.setdefault(var, emulated_base_url(url, p.name))
-        elif p.local and p.base_url_env:
+        elif (p.local or p.endpoint_path) and p.base_url_env:  # a host, or a resource origin
             out.setdefault(p.base_url_env, url)
     return out
 

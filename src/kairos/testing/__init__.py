@@ -159,7 +159,8 @@ from ._guard import NetworkBlocked, block_network
 from ._transport import BodyStream, ReplayTransport
 
 WIRES = tuple(_REGISTRY)
-"""The wire names (``openai-chat``, ``anthropic-messages``, ``gemini``, ``ollama-chat``)."""
+"""The wire names (``openai-chat``, ``anthropic-messages``, ``gemini``, ``ollama-chat``,
+``openai-responses``)."""
 CONTENT_TYPES = {name: wire_spec(name).stream_type for name in WIRES}
 """The content type of each wire's streamed body."""
 

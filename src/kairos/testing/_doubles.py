@@ -294,9 +294,10 @@ class _AsyncDouble(AsyncHTTPProvider):
 class ScriptedProvider(_SyncDouble):
     """A provider answering each request with the next scripted reply (a :class:`Reply` or a
     string). ``wire``: a wire name (``openai-chat``, the default; ``anthropic-messages``,
-    ``gemini``, ``ollama-chat``) or any preset name (``"anthropic"``, ``"qwen"``...). Other
-    keywords go to :func:`kairos.provider` (``timeout``, ``options``...); ``max_retries``
-    defaults to 0 here: pass it to test retries (each retry takes a reply)."""
+    ``gemini``, ``ollama-chat``, ``openai-responses``) or any preset name (``"anthropic"``,
+    ``"qwen"``...). Other keywords go to :func:`kairos.provider` (``timeout``,
+    ``options``...); ``max_retries`` defaults to 0 here: pass it to test retries (each retry
+    takes a reply)."""
 
     def __init__(
         self,

@@ -23,8 +23,8 @@ WIRE = WireSpec(
     framing="sse",
     preset="openai",
     routes=(
-        # OpenAI (a base URL with or without /v1) and DashScope's compatible mode
-        Route(r"(/v1|/compatible-mode/v1)?/chat/completions"),
+        # OpenAI (a base URL with or without /v1), DashScope's compatible mode, Azure's v1 API
+        Route(r"(/v1|/compatible-mode/v1|/openai/v1)?/chat/completions"),
     ),
     usage_opt_in=True,
 )

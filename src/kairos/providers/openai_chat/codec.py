@@ -48,8 +48,7 @@ class Codec(BaseCodec):
         )
         body.update(req.extras)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
-        if self.config.api_key:
-            headers["authorization"] = f"Bearer {self.config.api_key}"
+        headers.update(self.key_headers())
         headers.update(self.config.headers)
         return HTTPRequest(
             "POST", f"{self.base_url}/chat/completions", headers, dumps(body), self.config.secrets
