@@ -48,6 +48,7 @@ from .llm import (
 )
 
 if TYPE_CHECKING:
+    from ._observe import CallEnd, CallInfo, Observer, observers
     from ._options import Timeouts
     from ._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
     from ._retry import RetryPolicy
@@ -67,6 +68,10 @@ _LAZY = {
     "RetryPolicy": "._retry",
     "AsyncStream": "._stream",
     "Stream": "._stream",
+    "CallEnd": "._observe",
+    "CallInfo": "._observe",
+    "Observer": "._observe",
+    "observers": "._observe",
 }
 
 
@@ -93,6 +98,8 @@ __all__ = [
     "AsyncStreamingProvider",
     "AuthenticationError",
     "BadRequestError",
+    "CallEnd",
+    "CallInfo",
     "Cancelled",
     "ChatRequest",
     "ChatResponse",
@@ -110,6 +117,7 @@ __all__ = [
     "KairosError",
     "Message",
     "NotFoundError",
+    "Observer",
     "OverloadedError",
     "PermissionDeniedError",
     "ProtocolError",
@@ -131,5 +139,6 @@ __all__ = [
     "Usage",
     "__version__",
     "async_provider",
+    "observers",
     "provider",
 ]

@@ -62,6 +62,8 @@ class StreamMachine:
         self.visible = 0  # chunks handed out before the final one
         self.done = False
         self.error: KairosError | None = None
+        self.final: StreamChunk | None = None  # the final chunk, once built
+        self.on_first: Callable[[float], None] | None = None  # told the TTFT (observers)
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, data: bytes) -> list[StreamChunk]:
@@ -130,7 +132,7 @@ class StreamMachine:
             chunk = add(d)
             if chunk is not None:
                 if self.first_chunk_at is None:
-                    self.first_chunk_at = now
+                    self._first(now)
                 self.visible += 1
                 out.append(chunk)
             if d.end:
@@ -153,7 +155,7 @@ class StreamMachine:
         out = []
         if chunk is not None:
             if self.first_chunk_at is None:
-                self.first_chunk_at = now
+                self._first(now)
             self.visible += 1
             out.append(chunk)
         if d.end:
@@ -162,9 +164,15 @@ class StreamMachine:
 
     def _visible(self, chunk: StreamChunk, out: list[StreamChunk]) -> None:
         if self.first_chunk_at is None:
-            self.first_chunk_at = self.clock()
+            self._first(self.clock())
         self.visible += 1
         out.append(chunk)
+
+    def _first(self, now: float) -> None:
+        # once per attempt, inside a branch the hot loops take anyway: free when unobserved
+        self.first_chunk_at = now
+        if self.on_first is not None:
+            self.on_first(now - self.started)
 
     # -- clocks ----------------------------------------------------------------------------
     def _deadline(self) -> tuple[float, str]:
@@ -223,7 +231,7 @@ class StreamMachine:
             attempts=self.attempt,
         )
         reason = self._finish_reason()
-        return StreamChunk(
+        self.final = StreamChunk(
             tool_calls=self.acc.tool_calls(),
             done=True,
             usage=self.acc.usage,
@@ -232,6 +240,7 @@ class StreamMachine:
             error=self.error,
             stats=stats,
         )
+        return self.final
 
     def finish(self) -> StreamChunk:
         return self._final()

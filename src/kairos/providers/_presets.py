@@ -4,7 +4,9 @@ An OpenAI-compatible endpoint that needs no code is one row here. Flags the CLI 
 emulator read: ``auto`` (``kairos stream`` picks it when its key is set, in table order),
 ``local`` (a server on this machine: the CLI checks whether it answers), ``demo`` (the preset
 the embedded offline demo streams through), ``sdk_env`` (base-URL variables the provider's
-official SDK reads besides ``base_url_env``; ``kairos serve`` prints them).
+official SDK reads besides ``base_url_env``; ``kairos serve`` prints them). ``genai_provider``:
+the ``gen_ai.provider.name`` value OpenTelemetry telemetry reports for the preset (a registered
+value where the GenAI semantic conventions have one; empty: the preset's own name).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Preset:
     local: bool = False
     demo: bool = False
     sdk_env: tuple[str, ...] = ()
+    genai_provider: str = ""
 
 
 _P = Preset
@@ -67,6 +70,7 @@ PRESETS: Mapping[str, Preset] = {
             default_model="gemini-2.5-flash",
             note="Gemini streamGenerateContent (SSE)",
             auto=True,
+            genai_provider="gcp.gemini",  # the registered value for generativelanguage
             sdk_env=("GOOGLE_GEMINI_BASE_URL",),
         ),
         _P(
@@ -78,6 +82,7 @@ PRESETS: Mapping[str, Preset] = {
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, international endpoint",
             auto=True,
+            genai_provider="alibaba_cloud.dashscope",  # none registered: cloud.provider + service
         ),
         _P(
             "qwen-cn",
@@ -87,6 +92,7 @@ PRESETS: Mapping[str, Preset] = {
             "DASHSCOPE_BASE_URL",
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, mainland China endpoint",
+            genai_provider="alibaba_cloud.dashscope",
         ),
         _P(
             "ollama",

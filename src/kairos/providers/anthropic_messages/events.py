@@ -13,7 +13,7 @@ from typing import Any
 from ..._codec import Delta, ToolDelta, dumps, loads
 from ...errors import ProtocolError
 from ...llm import Usage
-from .._base import as_dict, as_int
+from .._base import as_dict, as_int, as_str
 from .errors import inband_error
 
 __all__ = ["Parser", "UsageCounts"]
@@ -76,6 +76,7 @@ class Parser:
         self._invalid: str | None = None  # a closed tool block whose input is not JSON
         self._finish: str | None = None
         self.complete = False
+        self.response_id: str | None = None  # the message's id (message_start)
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
         obj = loads(data, self._provider)
@@ -102,6 +103,7 @@ class Parser:
         if kind == "message_start":
             msg = as_dict(obj.get("message"))
             model = msg.get("model")
+            self.response_id = as_str(msg.get("id"))
             return Delta(
                 usage=self._usage.update(msg.get("usage")),
                 model=model if isinstance(model, str) else None,
