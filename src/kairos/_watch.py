@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from typing import Any
 
 from ._machine import StreamMachine
 from ._observe import CallEnd, CallInfo, Observer
@@ -82,33 +83,24 @@ class Watch:
         if isinstance(machine, ObservedMachine):
             machine.watch = self
 
-    def start(self) -> None:
+    def _tell(self, hook: str, *args: Any) -> None:
         for o in self.observers:
             try:
-                o.on_start(self.call)
+                getattr(o, hook)(self.call, *args)
             except Exception:
-                _failed(o, "on_start")
+                _failed(o, hook)
+
+    def start(self) -> None:
+        self._tell("on_start")
 
     def attempt(self, attempt: int) -> None:
-        for o in self.observers:
-            try:
-                o.on_attempt(self.call, attempt)
-            except Exception:
-                _failed(o, "on_attempt")
+        self._tell("on_attempt", attempt)
 
     def retry(self, attempt: int, error: KairosError, wait: float) -> None:
-        for o in self.observers:
-            try:
-                o.on_retry(self.call, attempt, error, wait)
-            except Exception:
-                _failed(o, "on_retry")
+        self._tell("on_retry", attempt, error, wait)
 
     def first_chunk(self, ttft: float) -> None:
-        for o in self.observers:
-            try:
-                o.on_first_chunk(self.call, ttft)
-            except Exception:
-                _failed(o, "on_first_chunk")
+        self._tell("on_first_chunk", ttft)
 
     def chunks(self, chunks: list[StreamChunk], at: float) -> None:
         call = self.call
@@ -127,11 +119,7 @@ class Watch:
             if self._ended:
                 return
             self._ended = True
-        for o in self.observers:
-            try:
-                o.on_end(self.call, end)
-            except Exception:
-                _failed(o, "on_end")
+        self._tell("on_end", end)
 
 
 class ObservedMachine(StreamMachine):
