@@ -145,6 +145,9 @@ def stop_sync(way: str, p: kairos.HTTPProvider) -> None:
     elif way == "never-iterated":
         s = p.chat_stream(REQ)
         del s
+    elif way == "closed-unread":  # the end is reported by close(), while s is still alive
+        with p.chat_stream(REQ) as s:
+            pass
     else:  # pragma: no cover
         raise AssertionError(way)
 
@@ -176,14 +179,17 @@ async def stop_async(way: str, p: kairos.AsyncHTTPProvider) -> None:
             break
         del s
         gc.collect()
+    elif way == "closed-unread":
+        async with await p.chat_stream(REQ) as s:
+            pass
     else:  # pragma: no cover
         raise AssertionError(way)
     for _ in range(20):  # let the loop finalise a dropped async generator
         await asyncio.sleep(0.005)
 
 
-SYNC_WAYS = ("break-in-with", "close", "dropped", "never-iterated")
-ASYNC_WAYS = ("break-in-with", "aclose", "task-cancel", "dropped")
+SYNC_WAYS = ("break-in-with", "close", "dropped", "never-iterated", "closed-unread")
+ASYNC_WAYS = ("break-in-with", "aclose", "task-cancel", "dropped", "closed-unread")
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 3.0) -> bool:
