@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -284,3 +286,25 @@ def test_uninstrument_and_parent_span(otel: Telemetry) -> None:
     child = spans[f"chat {MODEL}"]
     assert child.parent is not None
     assert child.parent.span_id == parent.get_span_context().span_id
+
+
+def test_without_opentelemetry_a_one_line_configuration_error() -> None:
+    code = (
+        "import sys; sys.modules['opentelemetry'] = None\n"  # as if the extra were missing
+        "import kairos, kairos.otel\n"
+        "try:\n"
+        "    kairos.otel.instrument()\n"
+        "except kairos.ConfigurationError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "kairos.otel needs opentelemetry-api: pip install 'kairos-llm[otel]'"
+    )
+
+
+def test_import_kairos_loads_no_hook_or_otel_module() -> None:
+    code = "import sys, kairos; print(sorted(m for m in sys.modules if m.startswith('kairos')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "['kairos', 'kairos.errors', 'kairos.llm']", out.stderr
