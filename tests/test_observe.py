@@ -222,3 +222,11 @@ def test_observers_registered_later_watch_only_later_calls() -> None:
         assert rec.ends == []
         p.chat(REQ)
     assert len(rec.ends) == 1 and rec.ends[0].error is None
+
+
+def test_only_observers_can_be_registered() -> None:
+    with pytest.raises(kairos.ConfigurationError, match=r"is not a kairos\.Observer"):
+        kairos.observers.add(print)  # type: ignore[arg-type]
+    with pytest.raises(kairos.ConfigurationError, match=r"is not a kairos\.Observer"):
+        kairos.provider("openai", api_key="k", observers=[object()])  # type: ignore[list-item]
+    assert len(kairos.observers) == 0

@@ -20,17 +20,17 @@ without closing, whose end is reported wherever Python finalises it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import Cancelled, KairosError
+from .errors import Cancelled, ConfigurationError, KairosError
 from .llm import ChatRequest, ChatResponse, FinishReason, StreamChunk, StreamStats, Usage
 
 if TYPE_CHECKING:
     from ._machine import StreamMachine
 
-__all__ = ["CallEnd", "CallInfo", "Observer", "Observers", "observers"]
+__all__ = ["CallEnd", "CallInfo", "Observer", "Observers", "checked", "observers"]
 
 
 @dataclass(eq=False, slots=True)
@@ -135,6 +135,16 @@ class Observer:
         """The call ended (exactly once per call). See :class:`CallEnd`."""
 
 
+def checked(observers: Iterable[Any]) -> tuple[Observer, ...]:
+    """``observers`` as a tuple; anything that is no :class:`Observer` is a configuration
+    error (subclass ``kairos.Observer``: its hooks are what kairos calls)."""
+    out = tuple(observers)
+    for o in out:
+        if not isinstance(o, Observer):
+            raise ConfigurationError(f"{o!r} is not a kairos.Observer (subclass it)")
+    return out
+
+
 class Observers:
     """The observers told of every call, whatever its provider: ``kairos.observers``.
 
@@ -147,6 +157,7 @@ class Observers:
 
     def add(self, observer: Observer) -> None:
         """Register ``observer`` (once: adding it again does nothing)."""
+        checked((observer,))
         with self._lock:
             if observer not in self._all:
                 self._all = (*self._all, observer)

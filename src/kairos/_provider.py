@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from . import _http
 from ._call import Call
 from ._codec import HTTPRequest, WireCodec
-from ._observe import CallInfo, Observer, observers
+from ._observe import CallInfo, Observer, checked, observers
 from ._options import CallOptions, Timeouts, call_options
 from ._retry import RetryPolicy
 from ._stream import AsyncStream, Stream
@@ -36,7 +36,7 @@ class _Base:
     ) -> None:
         self.codec = codec
         self.options = opts
-        self.observers = tuple(observers)  # this provider's own, besides kairos.observers
+        self.observers = checked(observers)  # this provider's own, besides kairos.observers
         # the error that made a call fall back (a server rejecting an optional field): later
         # calls send the fallback request at once. Knowledge about the server, kept by the
         # provider; the codec stays stateless.
