@@ -254,6 +254,49 @@ class Kairos:
         return self._result(out, chunk)
 
 
+# -- kairos watched by observers (issue 15): what hooks cost per chunk ---------------------------
+class KairosObserved(Kairos):
+    """kairos with one registered observer that defines every hook, ``on_chunk`` included,
+    and does nothing in them: the hook machinery's own cost per chunk."""
+
+    name = "kairos-observed"
+    formats = ("openai", "anthropic")
+
+    def setup(self, port: int, fmt: str, conc: int = 100) -> None:
+        import kairos
+
+        class Nothing(kairos.Observer):
+            def on_chunk(self, call: Any, chunk: Any, at: float) -> None:
+                pass
+
+        kairos.observers.add(Nothing())
+        super().setup(port, fmt, conc)
+
+
+class KairosOtel(Kairos):
+    """kairos with ``kairos.otel.instrument()`` on the OpenTelemetry SDK (spans to an
+    in-memory exporter, metrics to an in-memory reader): one span per stream and one
+    ``time_per_output_chunk`` measurement per chunk."""
+
+    name = "kairos-otel"
+    formats = ("openai", "anthropic")
+
+    def setup(self, port: int, fmt: str, conc: int = 100) -> None:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        import kairos.otel
+
+        tracer_provider = TracerProvider()
+        tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+        kairos.otel.instrument(tracer_provider, meter_provider)
+        super().setup(port, fmt, conc)
+
+
 # -- official SDKs and LiteLLM (benchmarks/requirements.txt) --------------------------------------
 class OpenAISDK:
     name = "openai-sdk"
@@ -373,7 +416,8 @@ class LiteLLM:
 CLIENTS: dict[str, Any] = {
     c.name: c
     for c in (
-        *(Floor, Httpx, Kairos, OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM),
+        *(Floor, Httpx, Kairos, KairosObserved, KairosOtel),
+        *(OpenAISDK, AnthropicSDK, AnthropicHelper, LiteLLM),
         *(ResponsesSDK, ResponsesHelper),
     )
 }

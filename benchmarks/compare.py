@@ -7,6 +7,8 @@ Each round runs ``run.py --only kairos,httpx,floor --sections cpu,ttft,cancel`` 
 same machine; plain httpx and the raw-socket floor run in every pass as a drift control. Prints
 per-chunk CPU (median of every sample), warm TTFT overhead over httpx in the same pass, and
 cancel-to-close medians, with the after/before ratio. Run by hand, never by the test suite.
+``--also kairos-observed,kairos-otel`` adds clients to the ``after`` passes only (clients the
+old tree cannot run: observers, OpenTelemetry).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def one_pass(src: str, extra: list[str], sections: str) -> dict[str, Any]:
+def one_pass(src: str, extra: list[str], sections: str, also: str = "") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
-        cmd = [sys.executable, str(HERE / "run.py"), "--only", "kairos,httpx,floor"]
+        only = "kairos,httpx,floor" + (f",{also}" if also else "")
+        cmd = [sys.executable, str(HERE / "run.py"), "--only", only]
         cmd += ["--sections", sections, "--out", "-", "--json", str(out), *extra]
         env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -57,6 +60,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sections", default="cpu,ttft,cancel", help="of run.py: cpu,ttft,cancel")
+    ap.add_argument("--also", default="", help="more clients, measured in the after passes")
     args = ap.parse_args()
     extra = ["--quick"] if args.quick else []
     before, after = [], []
@@ -64,7 +68,7 @@ def main() -> int:
         print(f"round {i + 1}/{args.rounds}: before", file=sys.stderr, flush=True)
         before.append(one_pass(args.before, extra, args.sections))
         print(f"round {i + 1}/{args.rounds}: after", file=sys.stderr, flush=True)
-        after.append(one_pass(args.after, extra, args.sections))
+        after.append(one_pass(args.after, extra, args.sections, args.also))
     b, a = collect(before), collect(after)
     print("| measure | before (median) | after (median) | after/before |")
     print("|---|---|---|---|")
@@ -72,6 +76,8 @@ def main() -> int:
         mb, ma = statistics.median(b[key]), statistics.median(a.get(key, [float("nan")]))
         ratio = f"{ma / mb:.2f}x" if mb > 0 else "-"
         print(f"| {key} | {mb:.2f} | {ma:.2f} | {ratio} |")
+    for key in a.keys() - b.keys():  # the --also clients
+        print(f"| {key} | - | {statistics.median(a[key]):.2f} | - |")
     return 0
 
 

@@ -51,6 +51,7 @@ QUICK = {
     "cancel": 2,
 }
 PACKAGE = {
+    "kairos-otel": "opentelemetry.sdk",
     "openai-sdk": "openai",
     "openai-sdk-responses": "openai",
     "openai-responses-helper": "openai",

@@ -49,6 +49,7 @@ from .llm import (
 )
 
 if TYPE_CHECKING:
+    from ._observe import CallEnd, CallInfo, Observer, observers
     from ._options import Timeouts
     from ._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
     from ._retry import RetryPolicy
@@ -68,6 +69,10 @@ _LAZY = {
     "RetryPolicy": "._retry",
     "AsyncStream": "._stream",
     "Stream": "._stream",
+    "CallEnd": "._observe",
+    "CallInfo": "._observe",
+    "Observer": "._observe",
+    "observers": "._observe",
 }
 
 
@@ -94,6 +99,8 @@ __all__ = [
     "AsyncStreamingProvider",
     "AuthenticationError",
     "BadRequestError",
+    "CallEnd",
+    "CallInfo",
     "Cancelled",
     "ChatRequest",
     "ChatResponse",
@@ -111,6 +118,7 @@ __all__ = [
     "KairosError",
     "Message",
     "NotFoundError",
+    "Observer",
     "OutputError",
     "OverloadedError",
     "PermissionDeniedError",
@@ -133,5 +141,6 @@ __all__ = [
     "Usage",
     "__version__",
     "async_provider",
+    "observers",
     "provider",
 ]

@@ -22,6 +22,11 @@ The generator returns the call's final chunk, or raises the (redacted) error the
 with. The sync and async shells in ``_stream`` drive it with loops of the same shape, the way
 httpx drives ``Auth.auth_flow`` from both of its clients. Nothing here does I/O.
 
+When observers watch the call (``_watch``), :meth:`Call.steps` tells them of each decision
+(start, attempt, retry with its error and wait) and of the end, however the stream ends: a
+stream that is closed, broken out of, cancelled or dropped closes this generator, which then
+ends the attempt being pumped (its final chunk says Cancelled) and reports it.
+
 Retries happen only while nothing has reached the caller: a failed send, an HTTP error status,
 or an in-band error before the first chunk. However an attempt failed, it counts against the
 same ``max_retries``; a fallback request does not.
@@ -36,11 +41,13 @@ from typing import Any, Protocol
 
 from ._codec import HTTPRequest, WireCodec
 from ._machine import StreamMachine
+from ._observe import CallEnd
 from ._options import CallOptions
 from ._output import OutputSpec
 from ._redact import redact
+from ._watch import Watch
 from .errors import Cancelled, KairosError
-from .llm import StreamChunk
+from .llm import StreamChunk, StreamStats
 
 __all__ = ["Call", "Pump", "ReadError", "ResponseHead", "Send", "Sleep", "Step"]
 
@@ -112,8 +119,10 @@ class Call:
         clock: Callable[[], float] = time.monotonic,
         on_fallback: Callable[[KairosError], None] | None = None,
         output: OutputSpec | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self.codec = codec
+        self.watch = watch  # the call's observers, None when nobody watches
         self.on_fallback = on_fallback  # told which error made the codec fall back
         self.output = output  # the request's output schema (structured output), if any
         self.provider = codec.provider
@@ -127,11 +136,29 @@ class Call:
         self.fallback_used = False
         self.cancelled = False
         self.machine: StreamMachine | None = None
+        self.pumping = False  # a body is being pumped through ``machine``
         self.response: Any = None
         self.lock = threading.Lock()
 
     def steps(self) -> Generator[Step, Any, StreamChunk]:
-        """The lifecycle, written once (see the module docstring)."""
+        """The lifecycle, written once (see the module docstring), and its end reported."""
+        watch = self.watch
+        if watch is not None:
+            watch.start()
+        try:
+            final = yield from self._lifecycle()
+        except GeneratorExit:  # the stream was closed, broken out of, cancelled or dropped
+            self._abandoned()
+            raise
+        except KairosError as err:  # raised from chat_stream: no stream was handed out
+            if watch is not None:
+                watch.end(CallEnd(None, self._stats(), err))
+            raise
+        if watch is not None:
+            watch.end(CallEnd(final, final.stats or self._stats(), final.error, self.machine))
+        return final
+
+    def _lifecycle(self) -> Generator[Step, Any, StreamChunk]:
         while True:
             final, err = yield from self._attempt()
             if err is None and final is not None:
@@ -142,6 +169,8 @@ class Call:
                 if final is not None:
                     return final  # an in-band error: the stream ends with its error chunk
                 return self._give_up(err)
+            if self.watch is not None:
+                self.watch.retry(self.attempts, redact(err, self.secrets), wait)
             if wait > 0:
                 yield Sleep(wait)
             if self.cancelled:
@@ -156,12 +185,33 @@ class Call:
             raise redact(err, self.secrets) from err.__cause__
         return self._new_machine().fail(err)
 
+    def _abandoned(self) -> None:
+        """The stream ended without the lifecycle finishing: end the attempt being pumped
+        (its final chunk, built once, says Cancelled) and report the end."""
+        machine = self.machine
+        final = None
+        if self.pumping and machine is not None:
+            final = machine.final if machine.done else machine.cancel()
+        if self.watch is None:
+            return
+        if final is None:
+            cancelled = Cancelled("the stream was closed by the caller")
+            self.watch.end(CallEnd(None, self._stats(), cancelled))
+        else:
+            self.watch.end(CallEnd(final, final.stats or self._stats(), final.error, machine))
+
+    def _stats(self) -> StreamStats:
+        """The stats of a call that handed out no stream."""
+        return StreamStats(0, None, self.clock() - self.started, 0, self.attempts)
+
     def _attempt(
         self,
     ) -> Generator[Step, Any, tuple[StreamChunk | None, KairosError | None]]:
         """One request: ``(final chunk, None)`` when the call is over, else the error that may
         be retried (with the final chunk too when it arrived in-band, before any chunk)."""
         self.attempts += 1
+        if self.watch is not None:
+            self.watch.attempt(self.attempts)
         result = yield Send(self.request)
         if isinstance(result, KairosError):
             return None, result
@@ -171,14 +221,16 @@ class Call:
             body = yield ReadError(result)
             return None, self.codec.parse_error(result.status_code, result.headers, body)
         machine = self._new_machine()
+        self.pumping = True
         final: StreamChunk = yield Pump(result, machine, is_json(result))
+        self.pumping = False
         if final.error is not None and self._in_band_retryable(machine, final.error):
             return final, final.error
         return final, None
 
     def _new_machine(self) -> StreamMachine:
-        o = self.opts
-        machine = StreamMachine(
+        o, watch = self.opts, self.watch
+        machine = (StreamMachine if watch is None else watch.machine_class)(
             self.codec,
             o.timeouts,
             self.started,
@@ -188,6 +240,8 @@ class Call:
             attempt=self.attempts,
             output=self.output,
         )
+        if watch is not None:
+            watch.attach(machine)
         with self.lock:
             self.machine = machine
         return machine

@@ -102,7 +102,9 @@ class Delta:
 
 
 class EventParser(Protocol):
-    """Per-stream state. ``event`` is the SSE event name (``""`` for NDJSON lines)."""
+    """Per-stream state. ``event`` is the SSE event name (``""`` for NDJSON lines). A parser
+    may also keep ``response_id``, the provider's id of the answer, read off the path taken
+    once per stream (observers report it; ``None`` or absent when the wire has none)."""
 
     def parse(self, event: str, data: str | bytes) -> Delta | None: ...
 

@@ -68,6 +68,8 @@ class StreamMachine:
         self.visible = 0  # chunks handed out before the final one
         self.done = False
         self.error: KairosError | None = None
+        self.final: StreamChunk | None = None  # the final chunk, once built
+        self.on_first: Callable[[float], None] | None = None  # told the TTFT (observers)
 
     # -- feeding ---------------------------------------------------------------------------
     def feed(self, data: bytes) -> list[StreamChunk]:
@@ -136,7 +138,7 @@ class StreamMachine:
             chunk = add(d)
             if chunk is not None:
                 if self.first_chunk_at is None:
-                    self.first_chunk_at = now
+                    self._first(now)
                 self.visible += 1
                 out.append(chunk)
             if d.end:
@@ -159,7 +161,7 @@ class StreamMachine:
         out = []
         if chunk is not None:
             if self.first_chunk_at is None:
-                self.first_chunk_at = now
+                self._first(now)
             self.visible += 1
             out.append(chunk)
         if d.end:
@@ -168,9 +170,15 @@ class StreamMachine:
 
     def _visible(self, chunk: StreamChunk, out: list[StreamChunk]) -> None:
         if self.first_chunk_at is None:
-            self.first_chunk_at = self.clock()
+            self._first(self.clock())
         self.visible += 1
         out.append(chunk)
+
+    def _first(self, now: float) -> None:
+        # once per attempt, inside a branch the hot loops take anyway: free when unobserved
+        self.first_chunk_at = now
+        if self.on_first is not None:
+            self.on_first(now - self.started)
 
     # -- clocks ----------------------------------------------------------------------------
     def _deadline(self) -> tuple[float, str]:
@@ -229,7 +237,7 @@ class StreamMachine:
             attempts=self.attempt,
         )
         reason = self._finish_reason()
-        final = StreamChunk(
+        self.final = StreamChunk(
             tool_calls=self.acc.tool_calls(),
             done=True,
             usage=self.acc.usage,
@@ -239,8 +247,8 @@ class StreamMachine:
             stats=stats,
         )
         if isinstance(self.acc, ObjectAccumulator):
-            final._object = self.object
-        return final
+            self.final._object = self.object
+        return self.final
 
     def finish(self) -> StreamChunk:
         if isinstance(self.acc, ObjectAccumulator):

@@ -9,17 +9,19 @@ a :class:`~kairos.Stream` / :class:`~kairos.AsyncStream` shell. Build them with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _http
 from ._call import Call
 from ._codec import HTTPRequest, WireCodec
+from ._observe import CallInfo, Observer, checked, observers
 from ._options import CallOptions, Timeouts, call_options
 from ._output import output_spec
 from ._retry import RetryPolicy
 from ._stream import AsyncStream, Stream
+from ._watch import Watch
 from .errors import KairosError
 from .llm import ChatRequest, ChatResponse
 
@@ -30,9 +32,12 @@ __all__ = ["AsyncHTTPProvider", "HTTPProvider", "async_provider", "provider"]
 
 
 class _Base:
-    def __init__(self, codec: WireCodec, opts: CallOptions) -> None:
+    def __init__(
+        self, codec: WireCodec, opts: CallOptions, observers: Iterable[Observer] = ()
+    ) -> None:
         self.codec = codec
         self.options = opts
+        self.observers = checked(observers)  # this provider's own, besides kairos.observers
         # the error that made a call fall back (a server rejecting an optional field): later
         # calls send the fallback request at once. Knowledge about the server, kept by the
         # provider; the codec stays stateless.
@@ -46,9 +51,16 @@ class _Base:
         return request
 
     def _call(self, req: ChatRequest) -> Call:
-        request = self._request(req)
         spec = output_spec(req.output_schema)
-        return Call(self.codec, request, self.options, on_fallback=self._fell_back, output=spec)
+        call = Call(
+            self.codec, self._request(req), self.options, on_fallback=self._fell_back, output=spec
+        )
+        watching = self.observers + observers.snapshot()
+        if watching:  # nobody watching: no watch, and nothing to pay for per chunk
+            model = req.model or self.default_model
+            info = CallInfo(self.name, model, req, self.codec.base_url, call.started)
+            call.watch = Watch(info, watching)
+        return call
 
     def _fell_back(self, err: KairosError) -> None:
         self._fallback_after = err
@@ -69,8 +81,14 @@ class HTTPProvider(_Base):
     """A sync provider: ``chat(req)`` and ``chat_stream(req)``. Use as a context manager (or
     call ``close()``) to release its connections."""
 
-    def __init__(self, codec: WireCodec, opts: CallOptions, client: httpx.Client | None) -> None:
-        super().__init__(codec, opts)
+    def __init__(
+        self,
+        codec: WireCodec,
+        opts: CallOptions,
+        client: httpx.Client | None,
+        observers: Iterable[Observer] = (),
+    ) -> None:
+        super().__init__(codec, opts, observers)
         self._own = client is None
         self._client = client or _http.client(opts)
 
@@ -98,9 +116,13 @@ class AsyncHTTPProvider(_Base):
     """The async twin of :class:`HTTPProvider`: ``await chat(req)``, ``await chat_stream(req)``."""
 
     def __init__(
-        self, codec: WireCodec, opts: CallOptions, client: httpx.AsyncClient | None
+        self,
+        codec: WireCodec,
+        opts: CallOptions,
+        client: httpx.AsyncClient | None,
+        observers: Iterable[Observer] = (),
     ) -> None:
-        super().__init__(codec, opts)
+        super().__init__(codec, opts, observers)
         self._own = client is None
         self._client = client or _http.async_client(opts)
 
@@ -142,6 +164,7 @@ def provider(
     max_event_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
+    observers: Iterable[Observer] = (),
 ) -> HTTPProvider:
     """A sync provider by name or ``"name/model"``: ``kairos.provider("openai/gpt-4o-mini")``.
 
@@ -149,11 +172,13 @@ def provider(
     ``timeout`` is a :class:`Timeouts` or one number for the first-chunk and idle clocks.
     ``max_retries`` is a count (default 2), or a :class:`RetryPolicy` to also set the backoff
     (``base_delay``, ``max_delay``) and the cap on a server's ``Retry-After`` (``max_wait``).
+    ``observers`` watch this provider's calls, besides those in ``kairos.observers``.
     """
     codec = _codec(
         spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
     )
-    return HTTPProvider(codec, call_options(timeout, max_retries, max_event_bytes), http_client)
+    opts = call_options(timeout, max_retries, max_event_bytes)
+    return HTTPProvider(codec, opts, http_client, observers)
 
 
 def async_provider(
@@ -168,10 +193,11 @@ def async_provider(
     max_event_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
+    observers: Iterable[Observer] = (),
 ) -> AsyncHTTPProvider:
     """The async twin of :func:`provider`."""
     codec = _codec(
         spec, model, api_key=api_key, base_url=base_url, headers=headers, options=options
     )
     opts = call_options(timeout, max_retries, max_event_bytes)
-    return AsyncHTTPProvider(codec, opts, http_client)
+    return AsyncHTTPProvider(codec, opts, http_client, observers)

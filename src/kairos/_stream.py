@@ -55,7 +55,7 @@ class Stream:
     def __init__(self, client: httpx.Client, call: Call) -> None:
         self._call = call
         self._wake = threading.Event()  # ends a retry's wait when the stream is closed
-        steps = call.steps()
+        self._steps = steps = call.steps()  # closed by close(): the call's end is reported
         pump = _drive(client, call, steps, None, self._wake)
         assert isinstance(pump, Pump)  # before any stream the call raises or pumps
         self._it = _run(client, call, steps, pump, self._wake)
@@ -84,7 +84,8 @@ class Stream:
             self._it.close()
         except ValueError:  # the generator is running in another thread: the abort ends it
             return
-        _close(self._call)  # also when iteration never started
+        self._steps.close()  # also when iteration never started
+        _close(self._call)
 
     @property
     def response(self) -> ChatResponse:
@@ -203,11 +204,12 @@ class AsyncStream:
         self._call = call
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
+        self._steps: Steps | None = None
 
     async def start(self) -> AsyncStream:
         """Send the request; an error before the body raises from here."""
         call = self._call
-        steps = call.steps()
+        self._steps = steps = call.steps()
         pump = await _adrive(self._client, call, steps, None)
         assert isinstance(pump, Pump)  # before any stream the call raises or pumps
         self._it = _arun(self._client, call, steps, pump)  # holds no reference to self
@@ -235,6 +237,9 @@ class AsyncStream:
                 await self._it.aclose()  # type: ignore[attr-defined]
         except RuntimeError:  # being iterated by another task: the abort below ends it
             _abort(call)
+        else:
+            if self._steps is not None:
+                self._steps.close()  # also when iteration never started
         if call.response is not None:
             await _http.aclose(call.response)
 

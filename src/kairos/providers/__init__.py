@@ -40,6 +40,7 @@ __all__ = [
     "WireSpec",
     "codec_class",
     "demo_preset",
+    "genai_provider",
     "make_codec",
     "renderer",
     "resolve_wire",
@@ -94,6 +95,13 @@ def demo_preset() -> Preset:
     """The preset the embedded offline demo streams through (its row says ``demo=True``);
     its wire is also what ``kairos serve`` answers on paths it does not know."""
     return next(p for p in PRESETS.values() if p.demo)
+
+
+def genai_provider(name: str) -> str:
+    """What OpenTelemetry calls the provider of a preset (``gen_ai.provider.name``): the
+    row's ``genai_provider``, else the preset's name (also for a name that is no preset)."""
+    preset = PRESETS.get(name)
+    return (preset.genai_provider if preset else "") or name
 
 
 def split_model(spec: str) -> tuple[str, str]:

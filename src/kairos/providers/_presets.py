@@ -8,7 +8,9 @@ official SDK reads besides ``base_url_env``; ``kairos serve`` prints them). ``en
 ``base_url_env`` holds only the resource's origin (Azure's ``AZURE_OPENAI_ENDPOINT``) and the
 base URL is that plus this path. Codec options a row may set: ``auth_header`` (send the key as
 is in this header instead of ``authorization: Bearer``), ``max_tokens_field`` (Chat
-Completions), ``include_usage``.
+Completions), ``include_usage``. ``genai_provider``:
+the ``gen_ai.provider.name`` value OpenTelemetry telemetry reports for the preset (a registered
+value where the GenAI semantic conventions have one; empty: the preset's own name).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Preset:
     demo: bool = False
     sdk_env: tuple[str, ...] = ()
     endpoint_path: str = ""
+    genai_provider: str = ""
 
 
 _P = Preset
@@ -81,6 +84,7 @@ PRESETS: Mapping[str, Preset] = {
             default_model="gemini-2.5-flash",
             note="Gemini streamGenerateContent (SSE)",
             auto=True,
+            genai_provider="gcp.gemini",  # the registered value for generativelanguage
             sdk_env=("GOOGLE_GEMINI_BASE_URL",),
         ),
         _P(
@@ -92,6 +96,7 @@ PRESETS: Mapping[str, Preset] = {
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, international endpoint",
             auto=True,
+            genai_provider="alibaba_cloud.dashscope",  # none registered: cloud.provider + service
         ),
         _P(
             "qwen-cn",
@@ -101,6 +106,7 @@ PRESETS: Mapping[str, Preset] = {
             "DASHSCOPE_BASE_URL",
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, mainland China endpoint",
+            genai_provider="alibaba_cloud.dashscope",
         ),
         _P(
             "ollama",

@@ -255,7 +255,7 @@ class _SyncDouble(HTTPProvider):
         self._backend = backend
         self.requests: list[ChatRequest] = []
         real, client = _parts(backend, preset, model, kw, True)
-        super().__init__(real.codec, real.options, client)
+        super().__init__(real.codec, real.options, client, real.observers)
         self._own = True  # the in-memory client is ours to close
 
     @property
@@ -277,7 +277,7 @@ class _AsyncDouble(AsyncHTTPProvider):
         self._backend = backend
         self.requests: list[ChatRequest] = []
         real, client = _parts(backend, preset, model, kw, False)
-        super().__init__(real.codec, real.options, client)
+        super().__init__(real.codec, real.options, client, real.observers)
         self._own = True
 
     @property

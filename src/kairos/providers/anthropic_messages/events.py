@@ -13,7 +13,7 @@ from typing import Any
 from ..._codec import Delta, ToolDelta, dumps, loads
 from ...errors import ProtocolError
 from ...llm import Usage
-from .._base import as_dict, as_int
+from .._base import as_dict, as_int, as_str
 from .errors import inband_error
 from .output import OUTPUT_TOOL
 
@@ -80,6 +80,7 @@ class Parser:
         self._output: dict[int, Any] = {}
         self._answered = False  # the output tool's input arrived: it is the answer's text
         self.complete = False
+        self.response_id: str | None = None  # the message's id (message_start)
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
         obj = loads(data, self._provider)
@@ -106,6 +107,7 @@ class Parser:
         if kind == "message_start":
             msg = as_dict(obj.get("message"))
             model = msg.get("model")
+            self.response_id = as_str(msg.get("id"))
             return Delta(
                 usage=self._usage.update(msg.get("usage")),
                 model=model if isinstance(model, str) else None,

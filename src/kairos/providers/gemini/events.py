@@ -45,13 +45,14 @@ def _call_id(response_id: str, index: int, name: str, args: str) -> str:
 class Parser:
     """Per-stream state: how many tool calls came so far."""
 
-    __slots__ = ("_calls", "_last_usage", "_provider", "complete")
+    __slots__ = ("_calls", "_last_usage", "_provider", "complete", "response_id")
 
     def __init__(self, provider: str) -> None:
         self._provider = provider
         self._calls = 0
         self._last_usage: tuple[Any, Usage | None] = (None, None)  # raw usageMetadata, parsed
         self.complete = False
+        self.response_id: str | None = None  # responseId (read off the last chunk)
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
         obj = loads(data, self._provider)
@@ -87,6 +88,8 @@ class Parser:
             finish = f"{BLOCKED}{block}" if isinstance(block, str) and block else None
         if finish is not None:
             self.complete = True
+            rid = obj.get("responseId")  # every chunk has it: read once, off the hot path
+            self.response_id = rid if isinstance(rid, str) else self.response_id
         raw_usage = obj.get("usageMetadata")  # sent with every chunk, usually unchanged
         if raw_usage is None or raw_usage != self._last_usage[0]:
             self._last_usage = (raw_usage, _usage(raw_usage))

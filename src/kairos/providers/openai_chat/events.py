@@ -50,11 +50,12 @@ def _tools(raw: Any) -> list[ToolDelta] | None:
 
 
 class Parser:
-    __slots__ = ("_provider", "complete")
+    __slots__ = ("_provider", "complete", "response_id")
 
     def __init__(self, provider: str) -> None:
         self._provider = provider
         self.complete = False
+        self.response_id: str | None = None  # the completion's id (read off the last chunk)
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
         if data == "[DONE]" or (len(data) < 12 and data.strip() == "[DONE]"):
@@ -80,6 +81,8 @@ class Parser:
             finish = None
         else:
             self.complete = True
+            rid = obj.get("id")  # every chunk has it: read once, off the hot path
+            self.response_id = rid if rid.__class__ is str else self.response_id
         content = delta.get("content")
         if content.__class__ is not str:
             content = ""
