@@ -17,7 +17,10 @@ from batch_server import Action, BatchServer, max_in_window
 N = 2000
 RPM = 36_000  # 600 starts a second
 CONCURRENCY = 32
-RETRY_AFTER = 0.25
+RETRY_AFTER = 0.5
+# a request the client sent just before it read a 429 can reach the server a little later on a
+# loaded machine: starts are checked from LATE seconds after the 429 was sent
+LATE = 0.1
 
 
 def kind_of(i: int) -> str:
@@ -94,6 +97,6 @@ def test_two_thousand_mixed_requests_keep_every_limit(tmp_path: Path) -> None:
     assert srv.max_open <= CONCURRENCY
     assert len(srv.errors_sent) == 4
     for sent, retry_after in srv.errors_sent:  # the whole pool waited out each Retry-After
-        quiet = [t for t in srv.starts if sent + 0.02 < t < sent + retry_after - 0.02]
+        quiet = [t for t in srv.starts if sent + LATE < t < sent + retry_after - 0.02]
         assert quiet == [], f"{len(quiet)} starts during a pool back-off"
     assert "ConnectError: 20" in proc.stderr and "tokens in/out" in proc.stderr

@@ -38,7 +38,7 @@ class CallInfo:
     """What is known of a call when it starts. One object per call: observers may keep their
     per-call data in ``state`` (for example keyed by the observer itself)."""
 
-    provider: str  # the preset's name: "openai", "anthropic", "qwen", "ollama", ...
+    provider: str  # the preset's name (a key of kairos.providers.PRESETS)
     model: str  # the model asked for (the request's, else the provider's default)
     request: ChatRequest
     base_url: str
