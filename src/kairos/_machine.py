@@ -52,7 +52,7 @@ class StreamMachine:
             SSEDecoder(max_event_bytes) if self.sse else NDJSONDecoder(max_event_bytes)
         )
         self.one = self.decoder.one  # (event, data) of a read holding exactly one event
-        self.acc = Accumulator()
+        self.acc = Accumulator(codec.provider, getattr(codec, "wire", ""))
         self.timeouts = timeouts
         self.clock = clock
         self.started = started
@@ -207,6 +207,8 @@ class StreamMachine:
         if self.error is not None:
             return "cancelled" if isinstance(self.error, Cancelled) else "error"
         normal = self.codec.normalise_finish(self.acc.raw_finish)
+        if self.acc.refused and normal in (None, "stop"):
+            return "content_filter"  # a refusal is never an empty success
         if normal is not None:
             return normal
         return "tool_calls" if self.acc.calls else "stop"
