@@ -4,7 +4,17 @@ An OpenAI-compatible endpoint that needs no code is one row here. Flags the CLI 
 emulator read: ``auto`` (``kairos stream`` picks it when its key is set, in table order),
 ``local`` (a server on this machine: the CLI checks whether it answers), ``demo`` (the preset
 the embedded offline demo streams through), ``sdk_env`` (base-URL variables the provider's
-official SDK reads besides ``base_url_env``; ``kairos serve`` prints them).
+official SDK reads besides ``base_url_env``; ``kairos serve`` prints them), ``models``
+(patterns of the model names the provider serves: ``kairos serve --strict`` applies the
+provider's request rules to requests for them).
+
+Round-trip and reasoning rules are codec options on the rows (Chat Completions presets):
+``reasoning_echo`` says which reasoning assistant messages carry back -- ``"none"`` (the
+default), ``"tool_calls"`` (``reasoning_content`` on every assistant message with
+``tool_calls``), ``"always"`` (``reasoning_content`` on assistant messages that had reasoning),
+``"details"`` (OpenRouter ``reasoning_details`` as received) -- or ``(model pattern, mode)``
+rows for a provider whose models differ; ``reasoning_param`` how ``ChatRequest.reasoning`` is
+sent (see ``openai_chat/request.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +41,12 @@ class Preset:
     local: bool = False
     demo: bool = False
     sdk_env: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
 
+
+# DashScope (Model Studio "Deep thinking"): enable_thinking; the official SDK sends the
+# streamed reasoning_content back on the assistant message, which the API accepts
+_DASHSCOPE: Mapping[str, Any] = {"reasoning_echo": "always", "reasoning_param": "dashscope"}
 
 _P = Preset
 PRESETS: Mapping[str, Preset] = {
@@ -77,6 +92,7 @@ PRESETS: Mapping[str, Preset] = {
             "DASHSCOPE_BASE_URL",
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, international endpoint",
+            options=_DASHSCOPE,
             auto=True,
         ),
         _P(
@@ -87,6 +103,7 @@ PRESETS: Mapping[str, Preset] = {
             "DASHSCOPE_BASE_URL",
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, mainland China endpoint",
+            options=_DASHSCOPE,
         ),
         _P(
             "ollama",
@@ -125,7 +142,14 @@ PRESETS: Mapping[str, Preset] = {
             ("DEEPSEEK_API_KEY",),
             default_model="deepseek-chat",
             note="DeepSeek",
+            # Thinking mode (on by default): an assistant message with tool_calls must carry its
+            # reasoning_content in every later request, or the API answers 400 ("Thinking
+            # Mode" guide, "Tool calls"); without tool calls it is ignored. The older
+            # deepseek-reasoner rejected reasoning_content in any input message, but it could
+            # not call tools: sending it on tool-call turns only is right for both.
+            options={"reasoning_echo": "tool_calls", "reasoning_param": "deepseek"},
             auto=True,
+            models=("deepseek-*",),
         ),
         _P(
             "openrouter",
@@ -134,6 +158,9 @@ PRESETS: Mapping[str, Preset] = {
             ("OPENROUTER_API_KEY",),
             default_model="openai/gpt-4o-mini",
             note="OpenRouter",
+            # "Reasoning tokens": pass reasoning_details back unmodified to keep reasoning
+            # across turns (signed for some upstream models)
+            options={"reasoning_echo": "details", "reasoning_param": "openrouter"},
             auto=True,
         ),
         _P(
