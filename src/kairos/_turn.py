@@ -66,7 +66,7 @@ class Turn:
         self.block: _Block | None = None  # the open reasoning block
         self.text_data: Any = None  # provider data of the text part in progress
         self.text_citations: list[Citation] = []
-        self.answer_citations: list[Citation] = []  # citations of the whole answer
+        self.answer_citations: list[tuple[Citation, bool]] = []  # (citation, offsets in bytes)
         self.refusal: list[str] = []
 
     # -- recording -------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class Turn:
         elif kind == "citation" and ev.citation is not None:
             self.text_citations.append(ev.citation)
         elif kind == "answer_citation" and ev.citation is not None:
-            self.answer_citations.append(ev.citation)
+            self.answer_citations.append((ev.citation, ev.data == "utf-8"))
         elif kind == "refusal":
             self._refusal(ev.text)
         elif kind == "part" and ev.raw is not None:
@@ -210,9 +210,21 @@ class Turn:
         )
 
     def citations(self, parts: tuple[Part, ...]) -> tuple[Citation, ...]:
-        """Every citation: those of the text parts (with their spans), then the answer's."""
+        """Every citation: those of the text parts (with their spans), then the answer's
+        (offsets a wire counts in UTF-8 bytes become character offsets)."""
         out = [c for p in parts if isinstance(p, TextPart) for c in p.citations]
-        return tuple(out + self.answer_citations)
+        if not self.answer_citations:
+            return tuple(out)
+        encoded = (
+            "".join(self.content).encode() if any(b for _, b in self.answer_citations) else b""
+        )
+        for cite, in_bytes in self.answer_citations:
+            if in_bytes:
+                cite = replace(
+                    cite, start=_chars(encoded, cite.start), end=_chars(encoded, cite.end)
+                )
+            out.append(cite)
+        return tuple(out)
 
 
 def _plain(items: list[Any]) -> bool:
@@ -226,3 +238,10 @@ def _plain(items: list[Any]) -> bool:
         elif isinstance(item, _Block | _Refusal | ProviderPart):
             return False
     return texts <= 1
+
+
+def _chars(encoded: bytes, offset: int | None) -> int | None:
+    """A UTF-8 byte offset of ``encoded`` as a character offset."""
+    if offset is None:
+        return None
+    return len(encoded[:offset].decode("utf-8", "ignore"))
