@@ -127,3 +127,30 @@ def second_request(
 def tool_results(message: kairos.Message) -> list[kairos.Message]:
     """A tool result for each call of ``message`` (so the history is a valid tool loop)."""
     return [kairos.Message.tool('{"ok": true}', c.id, c.name) for c in message.tool_calls]
+
+
+def refused(preset: str, history: list[kairos.Message], model: str, **req: Any) -> str:
+    """The :class:`kairos.ConfigurationError` message for ``history``, checking that no
+    request was sent."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    with (
+        kairos.provider(preset, api_key=KEY, base_url=URL, http_client=client) as p,
+        pytest.raises(kairos.ConfigurationError) as info,
+    ):
+        p.chat(kairos.ChatRequest(history, model=model, **req))
+    assert seen == []
+    return str(info.value)
+
+
+# tiny files with real magic bytes (the builders read the media type from them)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+PDF = b"%PDF-1.7\n%kairos test\n"
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 16
+MP3 = b"ID3\x04\x00" + b"\x00" * 16

@@ -163,7 +163,7 @@ def response_part(m: Message, names: dict[str, str], provider: str = "gemini") -
         value = None
     response: dict[str, Any] = {"name": name, "response": value}
     if m.is_error:
-        response["response"] = {"error": value if value is not None else m.content}
+        response["response"] = {"error": value if isinstance(value, dict) else m.content}
     elif not isinstance(value, dict):
         response["response"] = {"output": m.content}
     if m.tool_call_id and not m.tool_call_id.startswith(GENERATED_ID_PREFIX):
