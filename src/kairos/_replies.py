@@ -1,8 +1,10 @@
 """The script model: what a scripted reply says, piece by piece. Pure data, no I/O.
 
-A :class:`Reply` is a sequence of pieces (:class:`Text`, :class:`Reasoning`, :class:`Call`,
-:class:`Pause`, :class:`Fail`) plus optional usage, finish reason, model and a delay between
-chunks. The renderers (``_render``) turn one into the exact bytes a provider's API would send.
+A :class:`Reply` is a sequence of pieces (:class:`Text`, :class:`Reasoning`,
+:class:`Redacted`, :class:`Refusal`, :class:`Cite`, :class:`Call`, :class:`Pause`,
+:class:`Fail`) plus optional usage, finish reason, model and a delay between chunks. The
+renderers (``_render``) turn one into the exact bytes a provider's API would send, each piece in
+its wire's real shape (a wire without the concept renders nothing for it, as its API would).
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from .llm import Usage
 __all__ = [
     "FAIL_KINDS",
     "Call",
+    "Cite",
     "Fail",
     "Pause",
     "Piece",
     "Reasoning",
+    "Redacted",
+    "Refusal",
     "Reply",
     "Text",
     "estimate_tokens",
@@ -49,9 +54,38 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Reasoning:
-    """A piece of the model's reasoning (thinking) text."""
+    """A piece of the model's reasoning (thinking) text. Consecutive pieces form one reasoning
+    block; ``signature`` ends the block with that signature (Anthropic ``signature_delta``, a
+    Gemini thought part's ``thoughtSignature``). Without one, wires that sign reasoning get a
+    signature the strict emulator can check (a digest of the block's text)."""
 
     text: str
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A reasoning block of opaque data only (Anthropic ``redacted_thinking``)."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The model declines: OpenAI ``refusal`` pieces; elsewhere the wire's refusal stop reason
+    (Anthropic ``refusal``, Gemini ``SAFETY``; Ollama has none and sends the text)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cite:
+    """A source for the text that follows (up to the next non-text piece): Anthropic
+    ``citations_delta``, OpenAI ``url_citation`` annotations, Gemini grounding metadata."""
+
+    url: str
+    title: str | None = None
+    text: str | None = None  # the cited source text
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +142,8 @@ class Fail:
             )
 
 
-Piece = Union[Text, Reasoning, Call, Pause, Fail]  # noqa: UP007 - a runtime alias on 3.10
+Piece = Union[Text, Reasoning, Redacted, Refusal, Cite, Call, Pause, Fail]  # noqa: UP007
+PIECES = (Text, Reasoning, Redacted, Refusal, Cite, Call, Pause, Fail)
 
 
 def estimate_tokens(text: str) -> int:
@@ -141,7 +176,7 @@ class Reply:
 
     def __post_init__(self) -> None:
         for piece in self.pieces:
-            if not isinstance(piece, Text | Reasoning | Call | Pause | Fail):
+            if not isinstance(piece, PIECES):
                 raise ConfigurationError(f"not a script piece: {piece!r}")
         if not self.chunk_delay >= 0:
             raise ConfigurationError(f"chunk_delay must be >= 0, got {self.chunk_delay!r}")
@@ -181,6 +216,10 @@ class Reply:
         return tuple(p for p in self._sent() if isinstance(p, Call))
 
     @property
+    def refusal(self) -> str:
+        return "".join(p.text for p in self._sent() if isinstance(p, Refusal))
+
+    @property
     def failure(self) -> Fail | None:
         return next((p for p in self.pieces if isinstance(p, Fail)), None)
 
@@ -195,6 +234,8 @@ class Reply:
     def resolved_finish(self) -> str:
         if self.finish_reason is not None:
             return self.finish_reason
+        if self.refusal:
+            return "content_filter"
         return "tool_calls" if self.calls else "stop"
 
     def resolved_usage(self, prompt_tokens: int | None = None) -> Usage:
@@ -218,9 +259,10 @@ class Reply:
 _REPLY_KEYS = frozenset(
     (
         *("text", "reasoning", "tool_calls", "usage", "finish_reason", "model"),
-        *("chunk_delay", "pieces", "fail", "chunk_size"),
+        *("chunk_delay", "pieces", "fail", "chunk_size", "refusal", "citations", "signature"),
     )
 )
+_PIECE_KEYS = "text/reasoning/redacted/refusal/cite/pause/call/fail"
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 _USAGE_OPTIONAL = ("cached_tokens", "reasoning_tokens")
 
@@ -258,19 +300,54 @@ def _number(v: Any, what: str) -> float:
     return float(v)
 
 
+def _cite(d: Any) -> Cite:
+    if (
+        not isinstance(d, Mapping)
+        or not isinstance(d.get("url"), str)
+        or set(d)
+        - {
+            "url",
+            "title",
+            "text",
+        }
+    ):
+        raise _bad(f"a citation is {{url, title?, text?}}, got {d!r}"[:200])
+    title, text = d.get("title"), d.get("text")
+    if not all(v is None or isinstance(v, str) for v in (title, text)):
+        raise _bad("a citation's title and text must be strings")
+    return Cite(d["url"], title, text)
+
+
+def _reasoning(value: Any) -> Reasoning:
+    if isinstance(value, str):
+        return Reasoning(value)
+    if isinstance(value, Mapping) and isinstance(value.get("text"), str):
+        sig = value.get("signature")
+        if set(value) <= {"text", "signature"} and (sig is None or isinstance(sig, str)):
+            return Reasoning(value["text"], sig)
+    raise _bad(f"reasoning is text or {{text, signature}}, got {value!r}"[:200])
+
+
 def _piece(d: Any) -> Piece:
     if not isinstance(d, Mapping) or len(d) != 1:
-        raise _bad(f"a piece is one of text/reasoning/pause/call/fail, got {d!r}"[:200])
+        raise _bad(f"a piece is one of {_PIECE_KEYS}, got {d!r}"[:200])
     ((key, value),) = d.items()
-    if key in ("text", "reasoning") and isinstance(value, str):
-        return Text(value) if key == "text" else Reasoning(value)
-    if key == "pause":
-        return Pause(_number(value, "pause"))
-    if key == "call":
-        return _call(value)
-    if key == "fail":
-        return _fail(value)
-    raise _bad(f"a piece is one of text/reasoning/pause/call/fail, got {d!r}"[:200])
+    if key == "text" and isinstance(value, str):
+        return Text(value)
+    if key == "redacted" and isinstance(value, str):
+        return Redacted(value)
+    if key == "refusal" and isinstance(value, str):
+        return Refusal(value)
+    makers: dict[str, Any] = {
+        "reasoning": _reasoning,
+        "cite": _cite,
+        "call": _call,
+        "fail": _fail,
+        "pause": lambda v: Pause(_number(v, "pause")),
+    }
+    if key in makers:
+        return makers[key](value)  # type: ignore[no-any-return]
+    raise _bad(f"a piece is one of {_PIECE_KEYS}, got {d!r}"[:200])
 
 
 def _usage(d: Any) -> Usage:
@@ -298,7 +375,7 @@ def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
     if unknown:
         known = ", ".join(sorted(_REPLY_KEYS))
         raise _bad(f"unknown reply key(s) {sorted(unknown)}; known: {known}")
-    for key in ("text", "reasoning", "finish_reason", "model"):
+    for key in ("text", "reasoning", "finish_reason", "model", "refusal", "signature"):
         if d.get(key) is not None and not isinstance(d[key], str):
             raise _bad(f"{key!r} must be a string")
     size = d.get("chunk_size")
@@ -306,10 +383,11 @@ def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
         raise _bad(f"'chunk_size' must be an integer >= 1, got {size!r}")
     calls = d.get("tool_calls") or []
     raw_pieces = d.get("pieces") or []
-    if not isinstance(calls, list) or not isinstance(raw_pieces, list):
-        raise _bad("'tool_calls' and 'pieces' must be lists")
-    head = Reply.text(d.get("text") or "", chunk_size=size, reasoning=d.get("reasoning") or "")
-    pieces = [*head.pieces, *(_call(c) for c in calls), *(_piece(p) for p in raw_pieces)]
+    cites = d.get("citations") or []
+    if not all(isinstance(v, list) for v in (calls, raw_pieces, cites)):
+        raise _bad("'tool_calls', 'pieces' and 'citations' must be lists")
+    pieces = _head(d, size, [_cite(c) for c in cites])
+    pieces += [*(_call(c) for c in calls), *(_piece(p) for p in raw_pieces)]
     if d.get("fail") is not None:
         pieces.append(_fail(d["fail"]))
     return Reply(
@@ -319,6 +397,17 @@ def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
         model=d.get("model"),
         chunk_delay=_number(d.get("chunk_delay", 0.0), "chunk_delay"),
     )
+
+
+def _head(d: Mapping[str, Any], size: int | None, cites: list[Cite]) -> list[Piece]:
+    """The reasoning (signed when ``signature`` is given), citations, text and refusal of a
+    script entry, in that order."""
+    reasoning = [Reasoning(p) for p in _split(d.get("reasoning") or "", size) if p]
+    if reasoning and d.get("signature"):
+        reasoning[-1] = Reasoning(reasoning[-1].text, d["signature"])
+    text = [Text(p) for p in _split(d.get("text") or "", size) if p]
+    refusal = [Refusal(p) for p in _split(d.get("refusal") or "", size) if p]
+    return [*reasoning, *cites, *text, *refusal]
 
 
 def load_replies(path: str | Path) -> list[Reply]:

@@ -29,12 +29,20 @@ Scripted provider
 :func:`kairos.provider`). Each request takes the next reply; one request too many raises
 :class:`ScriptExhausted` (a :class:`kairos.ConfigurationError`). ``max_retries`` defaults to 0:
 pass ``max_retries=N`` to test your retry handling (every retry takes the next reply).
+``strict=True`` answers a request the real API would reject (a tool-loop turn that lost its
+thinking block or ``reasoning_content``, an image the wire cannot take...) with that provider's
+error, as ``kairos serve --strict`` does: your agent loop is tested offline.
 
 Replies
 -------
 A :class:`Reply` is a sequence of pieces, streamed in order:
 
-* ``Text("...")`` content, ``Reasoning("...")`` thinking text;
+* ``Text("...")`` content, ``Reasoning("...", signature=None)`` thinking text (consecutive
+  pieces are one block; wires that sign thinking get a signature the strict emulator checks),
+  ``Redacted("data")`` an opaque reasoning block (Anthropic ``redacted_thinking``),
+  ``Refusal("...")`` a refusal (OpenAI ``refusal``; elsewhere the wire's refusal stop reason),
+  ``Cite(url, title=None, text=None)`` a source for the text that follows (Anthropic
+  citations, OpenAI ``url_citation`` annotations, Gemini grounding);
 * ``Call(name, arguments={}, id=None)`` a tool call (``arguments`` a dict or JSON text; an id
   is generated when ``None``, except on Gemini and Ollama whose APIs usually send none: kairos
   then generates one as it does for the real APIs);
@@ -131,9 +139,12 @@ renderer lives in its folder under ``kairos.providers``. ``WIRES`` lists the wir
 from .._replies import (
     FAIL_KINDS,
     Call,
+    Cite,
     Fail,
     Pause,
     Reasoning,
+    Redacted,
+    Refusal,
     Reply,
     Text,
     estimate_tokens,
@@ -168,12 +179,15 @@ __all__ = [
     "AsyncScriptedProvider",
     "BodyStream",
     "Call",
+    "Cite",
     "Exchange",
     "Fail",
     "FunctionProvider",
     "NetworkBlocked",
     "Pause",
     "Reasoning",
+    "Redacted",
+    "Refusal",
     "ReplayTransport",
     "Reply",
     "ScriptExhausted",

@@ -3,21 +3,33 @@
 Shapes from the recorded bodies in ``tests/providers/anthropic-messages/fixtures``: named
 events ``message_start`` (with input usage), content blocks with ``text_delta`` /
 ``thinking_delta`` + ``signature_delta`` / ``input_json_delta``, one ``ping``,
-``message_delta`` (``stop_reason`` and output usage) and ``message_stop``. Errors (API
-reference, "Errors"): ``{"type": "error", "error": {type, message}}``, in-band as
+``message_delta`` (``stop_reason`` and output usage) and ``message_stop``. A thinking block's
+signature is the scripted one, else the emulator's (a digest of the block's text,
+which ``strict.py`` checks when the block comes back); ``redacted_thinking`` blocks carry their
+data at block start; a citation opens a text block whose ``citations_delta``
+(``web_search_result_location``) precedes its text; a refusal is the ``refusal`` stop reason.
+Errors (API reference, "Errors"): ``{"type": "error", "error": {type, message}}``, in-band as
 ``event: error``; an overload is HTTP 529.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ..._replies import Call, Cite, Fail, Pause, Reasoning, Redacted, Text
 from ...llm import Usage
-from .._frames import KIND_BY_STATUS, Ctx, Frame, dumps, fragments, merged, sse, wire_finish
+from .._frames import (
+    KIND_BY_STATUS,
+    Ctx,
+    Frame,
+    dumps,
+    fragments,
+    merged,
+    signature_for,
+    sse,
+    wire_finish,
+)
 
 _FINISH = {
     "stop": "end_turn",
@@ -37,8 +49,15 @@ def _usage(u: Usage, output: int) -> dict[str, Any]:
     }
 
 
-def _signature(ctx: Ctx) -> str:
-    return base64.b64encode(hashlib.sha256(("sig" + ctx.seed).encode()).digest() * 2).decode()
+def _location(cite: Cite) -> dict[str, Any]:
+    """A ``web_search_result_location`` citation ("Web search tool": citations)."""
+    return {
+        "type": "web_search_result_location",
+        "url": cite.url,
+        "title": cite.title,
+        "encrypted_index": "",
+        "cited_text": cite.text or "",
+    }
 
 
 class _Blocks:
@@ -49,6 +68,8 @@ class _Blocks:
         self.index = -1
         self.kind: str | None = None
         self.pinged = False
+        self.thinking: list[str] = []  # the open thinking block's text
+        self.signature: str | None = None  # its scripted signature
 
     def delta(self, delta: dict[str, Any]) -> bytes:
         obj = {"type": "content_block_delta", "index": self.index, "delta": delta}
@@ -59,7 +80,9 @@ class _Blocks:
             return []
         out = []
         if self.kind == "thinking":
-            out.append(self.delta({"type": "signature_delta", "signature": _signature(self.ctx)}))
+            sig = self.signature or signature_for("".join(self.thinking))
+            out.append(self.delta({"type": "signature_delta", "signature": sig}))
+            self.thinking, self.signature = [], None
         out.append(sse({"type": "content_block_stop", "index": self.index}, "content_block_stop"))
         self.kind = None
         return out
@@ -90,16 +113,30 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     yield sse({"type": "message_start", "message": message}, "message_start")
     blocks = _Blocks(ctx)
     calls = 0
+    cites: list[Cite] = []  # for the next text block
     for piece in ctx.reply.pieces:
         if isinstance(piece, Text):
             if blocks.kind != "text":
                 yield from blocks.open("text", {"type": "text", "text": ""})
+                for cite in cites:
+                    yield blocks.delta({"type": "citations_delta", "citation": _location(cite)})
+                cites = []
             yield blocks.delta({"type": "text_delta", "text": piece.text})
+        elif isinstance(piece, Cite):
+            yield from blocks.close()  # the cited text is a block of its own
+            cites.append(piece)
         elif isinstance(piece, Reasoning):
             if blocks.kind != "thinking":
                 start = {"type": "thinking", "thinking": "", "signature": ""}
                 yield from blocks.open("thinking", start)
             yield blocks.delta({"type": "thinking_delta", "thinking": piece.text})
+            blocks.thinking.append(piece.text)
+            if piece.signature:  # a signed piece ends its block
+                blocks.signature = piece.signature
+                yield from blocks.close()
+        elif isinstance(piece, Redacted):
+            yield from blocks.open("redacted", {"type": "redacted_thinking", "data": piece.data})
+            yield from blocks.close()
         elif isinstance(piece, Call):
             call_id = ctx.call_id("toolu_01", calls, piece, 22)
             block: dict[str, Any] = {"type": "tool_use", "id": call_id, "name": piece.name}
@@ -111,7 +148,7 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
             calls += 1
         elif isinstance(piece, Pause):
             yield float(piece.seconds)
-        else:
+        elif isinstance(piece, Fail):
             yield sse(error_object(piece, True), "error")
             return
     yield from blocks.close()
@@ -122,20 +159,34 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     yield sse({"type": "message_stop"}, "message_stop")
 
 
-def body(ctx: Ctx) -> dict[str, Any]:
+def _content(ctx: Ctx) -> list[dict[str, Any]]:
     content: list[dict[str, Any]] = []
     calls = 0
+    cites: list[Cite] = []
     for p in merged(ctx.reply.pieces):
         if isinstance(p, Text):
-            content.append({"type": "text", "text": p.text})
+            block: dict[str, Any] = {"type": "text", "text": p.text}
+            if cites:
+                block["citations"] = [_location(c) for c in cites]
+            content.append(block)
+            cites = []
+        elif isinstance(p, Cite):
+            cites.append(p)
         elif isinstance(p, Reasoning):
-            content.append({"type": "thinking", "thinking": p.text, "signature": _signature(ctx)})
+            sig = p.signature or signature_for(p.text)
+            content.append({"type": "thinking", "thinking": p.text, "signature": sig})
+        elif isinstance(p, Redacted):
+            content.append({"type": "redacted_thinking", "data": p.data})
         elif isinstance(p, Call):
             call_id = ctx.call_id("toolu_01", calls, p, 22)
-            content.append(
-                {"type": "tool_use", "id": call_id, "name": p.name, "input": p.arguments_object()}
-            )
+            args = p.arguments_object()
+            content.append({"type": "tool_use", "id": call_id, "name": p.name, "input": args})
             calls += 1
+    return content
+
+
+def body(ctx: Ctx) -> dict[str, Any]:
+    content = _content(ctx)
     return {
         "id": ctx.ident("msg_01", 22),
         "type": "message",
