@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._replies import reply_from_dict
+from .._reply_files import reply_from_dict
 from ..errors import ConfigurationError
 
 __all__ = ["RECORDED_SUFFIXES", "Entry", "Script", "load_script", "parse_script", "script_from_dir"]

@@ -148,9 +148,8 @@ from .._replies import (
     Reply,
     Text,
     estimate_tokens,
-    load_replies,
-    reply_from_dict,
 )
+from .._reply_files import load_replies, reply_from_dict
 from ..providers import WIRES as _REGISTRY
 from ..providers import wire_spec
 from ..providers._render import error_status, render_body, render_error, render_stream

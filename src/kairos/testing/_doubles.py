@@ -27,7 +27,8 @@ import httpx
 
 from .._codec import HTTPRequest
 from .._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
-from .._replies import PIECES, Reply, Text, estimate_tokens, reply_from_dict
+from .._replies import PIECES, Reply, Text, estimate_tokens
+from .._reply_files import reply_from_dict
 from ..errors import ConfigurationError
 from ..llm import ChatRequest
 from ..providers import PRESETS, demo_preset, resolve_wire, strict_check, wire_spec

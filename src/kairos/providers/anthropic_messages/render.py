@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..._replies import Call, Cite, Fail, Pause, Reasoning, Redacted, Text
+from ..._replies import Call, Cite, Fail, Pause, Reasoning, Redacted, Refusal, Text
 from ...llm import Usage
 from .._frames import (
     KIND_BY_STATUS,
@@ -70,6 +70,8 @@ class _Blocks:
         self.pinged = False
         self.thinking: list[str] = []  # the open thinking block's text
         self.signature: str | None = None  # its scripted signature
+        self.cites: list[Cite] = []  # citations of the next text block
+        self.calls = 0
 
     def delta(self, delta: dict[str, Any]) -> bytes:
         obj = {"type": "content_block_delta", "index": self.index, "delta": delta}
@@ -86,6 +88,45 @@ class _Blocks:
         out.append(sse({"type": "content_block_stop", "index": self.index}, "content_block_stop"))
         self.kind = None
         return out
+
+    def piece(self, piece: Text | Reasoning | Redacted | Cite | Call | Refusal) -> Iterator[bytes]:
+        """The frames of one piece (a refusal is only the stop reason)."""
+        if isinstance(piece, Text):
+            if self.kind != "text":
+                yield from self.open("text", {"type": "text", "text": ""})
+                for cite in self.cites:
+                    yield self.delta({"type": "citations_delta", "citation": _location(cite)})
+                self.cites = []
+            yield self.delta({"type": "text_delta", "text": piece.text})
+        elif isinstance(piece, Cite):
+            yield from self.close()  # the cited text is a block of its own
+            self.cites.append(piece)
+        elif isinstance(piece, Reasoning):
+            yield from self.reasoning(piece)
+        elif isinstance(piece, Redacted):
+            yield from self.open("redacted", {"type": "redacted_thinking", "data": piece.data})
+            yield from self.close()
+        elif isinstance(piece, Call):
+            yield from self.call(piece)
+
+    def reasoning(self, piece: Reasoning) -> Iterator[bytes]:
+        if self.kind != "thinking":
+            yield from self.open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+        yield self.delta({"type": "thinking_delta", "thinking": piece.text})
+        self.thinking.append(piece.text)
+        if piece.signature:  # a signed piece ends its block
+            self.signature = piece.signature
+            yield from self.close()
+
+    def call(self, piece: Call) -> Iterator[bytes]:
+        call_id = self.ctx.call_id("toolu_01", self.calls, piece, 22)
+        block: dict[str, Any] = {"type": "tool_use", "id": call_id, "name": piece.name}
+        block["input"] = {}
+        yield from self.open("tool_use", block)
+        for frag in ["", *fragments(dumps(piece.arguments_object()).decode())]:
+            yield self.delta({"type": "input_json_delta", "partial_json": frag})
+        yield from self.close()
+        self.calls += 1
 
     def open(self, kind: str, block: dict[str, Any]) -> list[bytes]:
         out = self.close()
@@ -112,45 +153,14 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     }
     yield sse({"type": "message_start", "message": message}, "message_start")
     blocks = _Blocks(ctx)
-    calls = 0
-    cites: list[Cite] = []  # for the next text block
     for piece in ctx.reply.pieces:
-        if isinstance(piece, Text):
-            if blocks.kind != "text":
-                yield from blocks.open("text", {"type": "text", "text": ""})
-                for cite in cites:
-                    yield blocks.delta({"type": "citations_delta", "citation": _location(cite)})
-                cites = []
-            yield blocks.delta({"type": "text_delta", "text": piece.text})
-        elif isinstance(piece, Cite):
-            yield from blocks.close()  # the cited text is a block of its own
-            cites.append(piece)
-        elif isinstance(piece, Reasoning):
-            if blocks.kind != "thinking":
-                start = {"type": "thinking", "thinking": "", "signature": ""}
-                yield from blocks.open("thinking", start)
-            yield blocks.delta({"type": "thinking_delta", "thinking": piece.text})
-            blocks.thinking.append(piece.text)
-            if piece.signature:  # a signed piece ends its block
-                blocks.signature = piece.signature
-                yield from blocks.close()
-        elif isinstance(piece, Redacted):
-            yield from blocks.open("redacted", {"type": "redacted_thinking", "data": piece.data})
-            yield from blocks.close()
-        elif isinstance(piece, Call):
-            call_id = ctx.call_id("toolu_01", calls, piece, 22)
-            block: dict[str, Any] = {"type": "tool_use", "id": call_id, "name": piece.name}
-            block["input"] = {}
-            yield from blocks.open("tool_use", block)
-            for frag in ["", *fragments(dumps(piece.arguments_object()).decode())]:
-                yield blocks.delta({"type": "input_json_delta", "partial_json": frag})
-            yield from blocks.close()
-            calls += 1
-        elif isinstance(piece, Pause):
+        if isinstance(piece, Pause):
             yield float(piece.seconds)
         elif isinstance(piece, Fail):
             yield sse(error_object(piece, True), "error")
             return
+        else:
+            yield from blocks.piece(piece)
     yield from blocks.close()
     stop = wire_finish(ctx.reply.resolved_finish(), _FINISH)
     delta = {"stop_reason": stop, "stop_sequence": None}
