@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 import kairos
-from kairos.providers import WIRES
+from kairos.providers import WIRES, wire_spec
 from kairos.testing import (
     Call,
     Cite,
@@ -159,10 +159,10 @@ def test_google_genai_reads_thoughts_signatures_and_grounding() -> None:
     )
     resp = client.models.generate_content(model="gemini-3-pro-preview", contents="hi")
     parts = resp.candidates[0].content.parts  # type: ignore[index,union-attr]
-    # one thought part (the non-stream answer joins the block), its signature; the call signed
-    assert [bool(p.thought) for p in parts] == [True, False, False]  # type: ignore[union-attr]
-    assert parts[0].thought_signature == b"signed"  # type: ignore[index]
-    assert parts[2].function_call.name == "get_weather" and parts[2].thought_signature  # type: ignore[index,union-attr]
+    # a signed thought is a part of its own (never merged with an unsigned one); the call signed
+    assert [bool(p.thought) for p in parts] == [True, True, False, False]  # type: ignore[union-attr]
+    assert parts[1].thought_signature == b"signed"  # type: ignore[index]
+    assert parts[3].function_call.name == "get_weather" and parts[3].thought_signature  # type: ignore[index,union-attr]
     chunk = resp.candidates[0].grounding_metadata.grounding_chunks[0]  # type: ignore[index,union-attr]
     assert chunk.web.uri == "https://example.com/a"  # type: ignore[union-attr]
 
@@ -203,3 +203,26 @@ def test_script_files_accept_signatures_refusals_and_citations() -> None:
         reply_from_dict({"citations": [{"title": "no url"}]})
     with pytest.raises(kairos.ConfigurationError, match="a piece is one of"):
         reply_from_dict({"pieces": [{"thought": "x"}]})
+
+
+@pytest.mark.parametrize("wire", list(WIRES))
+def test_a_whole_json_answer_gives_the_same_turn_as_the_stream(wire: str) -> None:
+    """A server that answers a stream request with one JSON body (``parse_body``): the same
+    ordered turn, citations and refusal as the streamed bytes of the same reply."""
+    reply = Reply([*RICH.pieces[:-1], Refusal("no more"), RICH.pieces[-1]])
+    url = "http://t/v1" if wire == "openai-chat" else "http://t"
+    got = []
+    for data, ctype in (
+        (render_body(reply, wire, "m"), "application/json"),
+        (_served(wire, reply), "text/event-stream"),
+    ):
+        with kairos.provider(
+            wire_spec(wire).preset,
+            api_key="k",
+            base_url=url,
+            http_client=_client(data, ctype),
+        ) as llm:
+            got.append(llm.chat(REQ))
+    body, streamed = got
+    assert body.to_message() == streamed.to_message()
+    assert (body.citations, body.refusal) == (streamed.citations, streamed.refusal)

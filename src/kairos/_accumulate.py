@@ -65,12 +65,12 @@ class Accumulator:
             return self._items(content, reasoning, tools)
         if not (content or reasoning):
             return None
+        if reasoning:  # before the text of the same delta (a whole message in one delta)
+            self.reasoning.append(reasoning)
+            self.turn.reasoning(reasoning)
         if content:
             self.content.append(content)
             self.content_length += len(content)
-        if reasoning:
-            self.reasoning.append(reasoning)
-            self.turn.reasoning(reasoning)
         return StreamChunk(content, reasoning, _snapshot(self.calls) if self.calls else ())
 
     def _items(
@@ -78,12 +78,12 @@ class Accumulator:
     ) -> StreamChunk | None:
         """A delta with tool-call pieces or part events (never the text-only hot path)."""
         texts, thoughts, refusals = [content], [reasoning], []
-        if content:
-            self.content.append(content)
-            self.content_length += len(content)
         if reasoning:
             self.reasoning.append(reasoning)
             self.turn.reasoning(reasoning)
+        if content:
+            self.content.append(content)
+            self.content_length += len(content)
         calls = False
         for item in items:
             if isinstance(item, ToolDelta):

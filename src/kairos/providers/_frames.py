@@ -105,9 +105,10 @@ def wire_finish(raw: str, table: dict[str, str]) -> str:
     return table.get(raw, raw)
 
 
-def merged(pieces: Sequence[Piece]) -> list[Piece]:
+def merged(pieces: Sequence[Piece], signed_apart: bool = False) -> list[Piece]:
     """Pieces up to a Fail, with consecutive texts (and reasonings, refusals) joined, pauses
-    dropped. A signed reasoning piece ends its block."""
+    dropped. A signed reasoning piece ends its block; with ``signed_apart`` it is a block of its
+    own (Gemini: a part with a signature is never merged with another)."""
     out: list[Piece] = []
     for p in pieces:
         if isinstance(p, Fail):
@@ -117,7 +118,12 @@ def merged(pieces: Sequence[Piece]) -> list[Piece]:
         prev = out[-1] if out else None
         if isinstance(p, Text | Refusal) and type(prev) is type(p):
             out[-1] = type(p)(prev.text + p.text)
-        elif isinstance(p, Reasoning) and isinstance(prev, Reasoning) and not prev.signature:
+        elif (
+            isinstance(p, Reasoning)
+            and isinstance(prev, Reasoning)
+            and not prev.signature
+            and not (signed_apart and p.signature)
+        ):
             out[-1] = Reasoning(prev.text + p.text, p.signature)
         else:
             out.append(p)

@@ -132,7 +132,7 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
 def body(ctx: Ctx) -> dict[str, Any]:
     parts, sign = [], _signs(ctx)
-    for p in merged(ctx.reply.pieces):
+    for p in merged(ctx.reply.pieces, signed_apart=True):
         part = _part(p, sign and isinstance(p, Call))
         if part is not None:
             parts.append(part)

@@ -143,8 +143,9 @@ class Parser:
         )
 
     def _extras(self, delta: dict[str, Any], calls: Any) -> Any:
-        """Refusal pieces, citations and reasoning details of one delta, after its calls."""
-        events: list[Any] = list(calls or ())
+        """Refusal pieces, citations and reasoning details of one delta, before its calls (a
+        whole message: content, refusal, then tool calls)."""
+        events: list[Any] = []
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
             events.append(PartDelta("refusal", refusal))
@@ -158,6 +159,7 @@ class Parser:
             if self._details is None:
                 self._details = {}
             merge_details(self._details, details)
+        events += calls or ()
         return events or None
 
     def _details_event(self) -> list[Any] | None:
