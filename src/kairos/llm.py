@@ -76,10 +76,10 @@ when sent by a new provider object (codecs keep no state between requests):
 
 **Cross-provider rule**: a provider never receives another provider's reasoning, signatures or
 provider parts. History made by provider A and sent to provider B keeps its text, refusals and
-tool calls (ids, names, arguments) and drops every reasoning block, provider part and
-``provider_data`` entry that B did not make (each carries its ``provider`` and ``wire``; a
-codec writes back only its own). A provider that requires a field B's rules demand on such a
-turn gets its neutral value (DeepSeek: ``reasoning_content: ""``).
+tool calls (ids, names, arguments) and drops every reasoning block and provider part that B did
+not make (each carries its ``provider`` and ``wire``; a codec writes back only its own) and
+every ``provider_data`` entry keyed by another wire. Where B requires a field on such a turn it
+gets the field's neutral value (DeepSeek: ``reasoning_content: ""``).
 
 ``Message.tool(content, call_id, is_error=True)`` marks a failed tool call: Anthropic
 ``is_error``, Gemini a ``functionResponse.response`` under ``error``; the Chat Completions and

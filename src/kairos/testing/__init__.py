@@ -115,8 +115,13 @@ reply) or an object with any of::
 
     text: "Hello there"            # content, split into words (chunk_size: N for N chars)
     reasoning: "thinking text"     # sent before the text
+    signature: "c2ln..."           # the thinking block's signature (else the emulator's own)
+    citations: [{url: "https://...", title: "A source", text: "quoted"}]  # for the text
+    refusal: "I can't help with that."   # after the text
     tool_calls: [{name: get_weather, arguments: {city: Paris}, id: call_1}]
-    pieces: [{text: "..."}, {reasoning: "..."}, {pause: 0.2}, {call: {name: f}},
+    pieces: [{text: "..."}, {reasoning: "..."}, {reasoning: {text: "...", signature: "..."}},
+             {redacted: "opaque"}, {refusal: "..."}, {cite: {url: "https://..."}},
+             {pause: 0.2}, {call: {name: f}},
              {fail: overloaded}]   # after text and tool_calls; fail may be {kind, message}
     fail: rate_limit               # an in-band error after everything else
     usage: {prompt_tokens: 12, completion_tokens: 5}   # also total/cached/reasoning_tokens
