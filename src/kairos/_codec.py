@@ -86,7 +86,8 @@ class PartDelta:
     * ``"text"``: ``text`` is content, in order among the other events; with
       ``provider_data`` (a Gemini ``thoughtSignature``) it is a text part of its own that keeps
       the data (earlier text is closed first, later text starts another part).
-    * ``"text_start"``: the next text starts a new text part (an Anthropic text block).
+    * ``"text_start"``: the next text starts a new text part (an Anthropic text block), which
+      keeps ``provider_data`` if given.
     * ``"reasoning"``: ``text`` is reasoning; ``new`` starts a new reasoning block (else it
       joins the open one), ``signature`` / ``data`` / ``id`` / ``provider_data`` are set on the
       block, and ``close`` ends it (a later piece starts another).

@@ -119,6 +119,7 @@ class Turn:
             block.provider_data = ev.provider_data
         elif kind == "text_start":
             self.sync()
+            self.text_data = ev.provider_data  # the new part's own data (an item id...)
 
     def text(self, ev: PartDelta, before: int) -> None:
         """A ``"text"`` event whose text (if any) was appended at ``content[before]``: with
