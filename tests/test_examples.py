@@ -1,10 +1,12 @@
-"""The README's examples run as files against a loopback OpenAI-format server."""
+"""The README's examples run as files against a loopback OpenAI-format server (the reasoning
+tool loop against ``kairos serve --strict``)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from loopback import LoopbackServer, Reply, endless
@@ -79,3 +81,47 @@ def test_cancel_breaks_and_closes_the_connection() -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "uno stop"
     assert server.disconnects == 1
+
+
+def _serve_strict(script: Path) -> tuple[subprocess.Popen[str], str]:
+    """``kairos serve --strict SCRIPT`` as a user starts it; returns the process and its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kairos", "serve", str(script), "--strict"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    found: list[str] = []
+    reader = threading.Thread(target=lambda: found.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(20)  # bounded: the banner's first line names the URL
+    if not found or " at http" not in found[0]:
+        proc.kill()
+        raise AssertionError(f"kairos serve did not start: {found}")
+    return proc, found[0].rsplit(" at ", 1)[1].strip()
+
+
+def test_reasoning_tool_loop_runs_against_the_strict_emulator() -> None:
+    proc, url = _serve_strict(EXAMPLES / "reasoning_loop.yaml")
+    try:
+        runs = [
+            (["anthropic"], {"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "x"}),
+            (["deepseek/deepseek-chat", url + "/v1"], {"DEEPSEEK_API_KEY": "x"}),
+            (["gemini/gemini-3-pro-preview"], {"GEMINI_BASE_URL": url, "GEMINI_API_KEY": "x"}),
+        ]
+        for args, env in runs:
+            r = subprocess.run(
+                [sys.executable, str(EXAMPLES / "reasoning_tool_loop.py"), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env={**os.environ, **env},
+            )
+            assert r.returncode == 0, (args, r.stderr)
+            assert r.stdout == "It is sunny in Paris, 21 degrees.\n"
+    finally:
+        proc.terminate()
+        _, log = proc.communicate(timeout=20)
+    answered = [line for line in log.splitlines() if " -> " in line]
+    assert len(answered) == 6 and all(line.endswith("-> 200") for line in answered), log

@@ -3,15 +3,18 @@
 Text and tool-argument pieces are kept as lists and joined once when read, so total work is
 linear in the stream length whatever its size. Tool calls are matched by ``index`` when the wire
 gives one and by ``id`` otherwise; a delta with a known index but a different, non-empty id
-starts a new call (some compatible servers reuse index 0 for parallel calls).
+starts a new call (some compatible servers reuse index 0 for parallel calls). The ordered
+assistant turn (reasoning blocks, refusals, provider parts, where each began) is recorded by
+``_turn`` from the deltas that carry more than text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._codec import Delta, ToolDelta
+from ._codec import Delta, PartDelta, ToolDelta
+from ._turn import Turn
 from .llm import ChatResponse, FinishReason, StreamChunk, ToolCall, Usage
 
 __all__ = ["Accumulator"]
@@ -37,7 +40,7 @@ def _snapshot(calls: list[_Call]) -> Callable[[], tuple[ToolCall, ...]]:
 
 
 class Accumulator:
-    def __init__(self) -> None:
+    def __init__(self, provider: str = "", wire: str = "") -> None:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.calls: list[_Call] = []
@@ -47,6 +50,7 @@ class Accumulator:
         self.raw_finish: str | None = None
         self.model: str | None = None
         self.content_length = 0
+        self.turn = Turn(provider, wire, self.content)
 
     def add(self, d: Delta) -> StreamChunk | None:
         """Fold one delta; return the chunk the caller sees, or None if nothing is visible."""
@@ -58,16 +62,52 @@ class Accumulator:
             self.model = d.model
         content, reasoning, tools = d.content, d.reasoning, d.tools
         if tools:
-            for td in tools:
-                self._tool(td)
-        if not (content or reasoning or tools):
+            return self._items(content, reasoning, tools)
+        if not (content or reasoning):
             return None
+        if reasoning:  # before the text of the same delta (a whole message in one delta)
+            self.reasoning.append(reasoning)
+            self.turn.reasoning(reasoning)
         if content:
             self.content.append(content)
             self.content_length += len(content)
+        return StreamChunk(content, reasoning, _snapshot(self.calls) if self.calls else ())
+
+    def _items(
+        self, content: str, reasoning: str, items: Sequence[ToolDelta | PartDelta]
+    ) -> StreamChunk | None:
+        """A delta with tool-call pieces or part events (never the text-only hot path)."""
+        texts, thoughts, refusals = [content], [reasoning], []
         if reasoning:
             self.reasoning.append(reasoning)
-        return StreamChunk(content, reasoning, _snapshot(self.calls) if self.calls else ())
+            self.turn.reasoning(reasoning)
+        if content:
+            self.content.append(content)
+            self.content_length += len(content)
+        calls = False
+        for item in items:
+            if isinstance(item, ToolDelta):
+                self._tool(item)
+                calls = True
+            elif item.kind == "text":
+                before = len(self.content)
+                if item.text:
+                    self.content.append(item.text)
+                    self.content_length += len(item.text)
+                    texts.append(item.text)
+                self.turn.text(item, before)
+            else:
+                if item.kind == "reasoning" and item.text:
+                    self.reasoning.append(item.text)
+                    thoughts.append(item.text)
+                elif item.kind == "refusal" and item.text:
+                    refusals.append(item.text)
+                self.turn.event(item)
+        text, thought, refusal = "".join(texts), "".join(thoughts), "".join(refusals)
+        if not (text or thought or refusal or calls):
+            return None
+        snapshot = _snapshot(self.calls) if self.calls else ()
+        return StreamChunk(text, thought, snapshot, refusal=refusal)
 
     def _tool(self, td: ToolDelta) -> None:
         call = None
@@ -82,6 +122,7 @@ class Accumulator:
         if call is None:
             call = _Call(td.id or "", td.name or "")
             self.calls.append(call)
+            self.turn.call(call)
             if td.id:
                 self._by_id[td.id] = call
         if td.index is not None:
@@ -99,9 +140,15 @@ class Accumulator:
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return tuple(call.build() for call in self.calls)
 
+    @property
+    def refused(self) -> bool:
+        return bool(self.turn.refusal)
+
     def response(
         self, finish_reason: FinishReason | None, raw_finish: str | None = None, obj: Any = None
     ) -> ChatResponse:
+        turn = self.turn
+        parts = turn.parts(_Call.build)
         return ChatResponse(
             content="".join(self.content),
             reasoning="".join(self.reasoning) if self.reasoning else None,
@@ -110,5 +157,8 @@ class Accumulator:
             finish_reason=finish_reason,
             raw_finish_reason=raw_finish if raw_finish is not None else self.raw_finish,
             model=self.model,
+            refusal="".join(turn.refusal) if turn.refusal else None,
+            citations=turn.citations(parts),
+            parts=parts,
             object=obj,
         )

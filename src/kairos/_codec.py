@@ -4,14 +4,19 @@ A codec turns a :class:`~kairos.ChatRequest` into an :class:`HTTPRequest`, turns
 event of the response body into a :class:`Delta`, and turns an HTTP error response into a typed
 error. The call owner (``_call``), the stream machine (``_machine``) and the accumulator
 (``_accumulate``) do the rest, the same way for every wire. Codecs keep no state between
-requests: what a later turn needs travels in the messages (``ToolCall.provider_data``). Core
-modules never name a provider; each wire's codec lives in its folder under ``providers/``.
+requests: what a later turn needs travels in the messages (``ToolCall.provider_data``,
+reasoning blocks, provider parts). Core modules never name a provider; each wire's codec lives
+in its folder under ``providers/``.
+
+The ordered assistant turn (``ChatResponse.parts``) is built from the deltas: text and reasoning
+pieces, tool-call pieces, and :class:`PartDelta` events, which ride in ``Delta.tools`` next to
+the tool-call pieces, in arrival order (so text-only streams pay nothing for them).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -23,12 +28,13 @@ from .errors import (
     RateLimitError,
     error_for_status,
 )
-from .llm import ChatRequest, FinishReason, Usage
+from .llm import ChatRequest, Citation, FinishReason, Usage
 
 __all__ = [
     "Delta",
     "EventParser",
     "HTTPRequest",
+    "PartDelta",
     "ToolDelta",
     "WireCodec",
     "api_error",
@@ -74,9 +80,73 @@ class ToolDelta:
         self.data = data
 
 
+class PartDelta:
+    """An event about the ordered parts of an answer (``Delta.tools`` carries it). ``kind``:
+
+    * ``"text"``: ``text`` is content, in order among the other events; with
+      ``provider_data`` (a Gemini ``thoughtSignature``) it is a text part of its own that keeps
+      the data (earlier text is closed first, later text starts another part).
+    * ``"text_start"``: the next text starts a new text part (an Anthropic text block), which
+      keeps ``provider_data`` if given.
+    * ``"reasoning"``: ``text`` is reasoning; ``new`` starts a new reasoning block (else it
+      joins the open one), ``signature`` / ``data`` / ``id`` / ``provider_data`` are set on the
+      block, and ``close`` ends it (a later piece starts another).
+    * ``"signature"``: ``text`` is appended to the open reasoning block's signature.
+    * ``"reasoning_data"``: ``provider_data`` is set on the last reasoning block (one is made
+      if there is none).
+    * ``"citation"``: ``citation`` supports the text part in progress (its span is set to that
+      part's); ``"answer_citation"``: a citation of the whole answer, as given.
+    * ``"refusal"``: ``text`` is a piece of the model's refusal.
+    * ``"part"``: ``raw`` is a complete provider part (a server-tool block...), kept in order.
+    """
+
+    __slots__ = (
+        "citation",
+        "close",
+        "data",
+        "id",
+        "kind",
+        "new",
+        "provider_data",
+        "raw",
+        "signature",
+        "text",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        text: str = "",
+        *,
+        signature: str | None = None,
+        data: str | None = None,
+        id: str | None = None,
+        provider_data: Mapping[str, Any] | None = None,
+        raw: Mapping[str, Any] | None = None,
+        citation: Citation | None = None,
+        new: bool = False,
+        close: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.text = text
+        self.signature = signature
+        self.data = data
+        self.id = id
+        self.provider_data = provider_data
+        self.raw = raw
+        self.citation = citation
+        self.new = new
+        self.close = close
+
+    def __repr__(self) -> str:
+        return f"PartDelta({self.kind!r}, {self.text[:20]!r})"
+
+
 class Delta:
     """What one wire event means. ``end`` is the provider's end marker (the stream is complete
-    and ends now); ``finish`` is the provider's raw finish reason."""
+    and ends now); ``finish`` is the provider's raw finish reason. ``tools``: tool-call pieces
+    (:class:`ToolDelta`) and part events (:class:`PartDelta`), in arrival order, after this
+    delta's own ``content`` and ``reasoning``."""
 
     __slots__ = ("content", "end", "error", "finish", "model", "reasoning", "tools", "usage")
 
@@ -84,7 +154,7 @@ class Delta:
         self,
         content: str = "",
         reasoning: str = "",
-        tools: list[ToolDelta] | None = None,
+        tools: Sequence[ToolDelta | PartDelta] | None = None,
         usage: Usage | None = None,
         finish: str | None = None,
         model: str | None = None,
@@ -116,6 +186,7 @@ class EventParser(Protocol):
 
 class WireCodec(Protocol):
     provider: str
+    wire: str
     framing: Literal["sse", "ndjson"]
     base_url: str
 

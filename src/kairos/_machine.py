@@ -57,7 +57,12 @@ class StreamMachine:
         )
         self.one = self.decoder.one  # (event, data) of a read holding exactly one event
         # with an output schema the fold also parses the content as one JSON object
-        self.acc: Accumulator = Accumulator() if output is None else ObjectAccumulator(output)
+        wire = getattr(codec, "wire", "")
+        self.acc: Accumulator = (
+            Accumulator(codec.provider, wire)
+            if output is None
+            else ObjectAccumulator(output, codec.provider, wire)
+        )
         self.object: Any = None  # the final, validated object (structured output)
         self.timeouts = timeouts
         self.clock = clock
@@ -221,6 +226,8 @@ class StreamMachine:
         if self.error is not None:
             return "cancelled" if isinstance(self.error, Cancelled) else "error"
         normal = self.codec.normalise_finish(self.acc.raw_finish)
+        if self.acc.refused and normal in (None, "stop"):
+            return "content_filter"  # a refusal is never an empty success
         if normal is not None:
             return normal
         return "tool_calls" if self.acc.calls else "stop"

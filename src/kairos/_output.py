@@ -13,7 +13,8 @@ provider's native field, and the stream machine reads to fold the content into a
   against the schema (:mod:`kairos._jsonschema`), an instance of the class when one was given
   (its ``model_validate``);
 * a text that is not one JSON value, or does not validate, ends the stream with
-  :class:`kairos.OutputError` whose ``partial`` keeps the text. A turn that ends with tool
+  :class:`kairos.OutputError` whose ``partial`` keeps the text; so does a refusal (its text in
+  the message and in ``partial.refusal``), never an empty object. A turn that ends with tool
   calls and no text has no object (``None``), and no error: the model asked for a tool first.
 
 Strict mode (OpenAI's ``strict: true``): kairos sends it when the schema already meets the
@@ -101,8 +102,8 @@ class ObjectAccumulator(Accumulator):
     """The fold for a request with an output schema: content is also fed to the incremental
     parser, and every visible chunk carries the object so far (built when read)."""
 
-    def __init__(self, spec: OutputSpec) -> None:
-        super().__init__()
+    def __init__(self, spec: OutputSpec, provider: str = "", wire: str = "") -> None:
+        super().__init__(provider, wire)
         self.spec = spec
         self.parser = PartialJSON()
         self.broken: PartialJSONError | None = None
@@ -112,9 +113,9 @@ class ObjectAccumulator(Accumulator):
         chunk = super().add(d)
         if chunk is None:
             return None
-        if d.content and self.broken is None:
+        if chunk.content and self.broken is None:
             try:
-                self.parser.feed(d.content)
+                self.parser.feed(chunk.content)
                 self.snapshot = self.parser.lazy_snapshot()
             except PartialJSONError as err:
                 self.broken, self.snapshot = err, None
@@ -124,6 +125,9 @@ class ObjectAccumulator(Accumulator):
     def final_object(self) -> Any:
         """The complete, validated object; raises :class:`OutputError` (None for a turn that
         ended with tool calls and no text)."""
+        if self.refused:
+            refusal = " ".join("".join(self.turn.refusal).split())[:300]
+            raise OutputError(f"the model refused: {refusal}")
         if not self.content and self.calls:
             return None
         try:

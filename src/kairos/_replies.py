@@ -1,8 +1,10 @@
 """The script model: what a scripted reply says, piece by piece. Pure data, no I/O.
 
-A :class:`Reply` is a sequence of pieces (:class:`Text`, :class:`Reasoning`, :class:`Call`,
-:class:`Pause`, :class:`Fail`) plus optional usage, finish reason, model and a delay between
-chunks. The renderers (``_render``) turn one into the exact bytes a provider's API would send.
+A :class:`Reply` is a sequence of pieces (:class:`Text`, :class:`Reasoning`,
+:class:`Redacted`, :class:`Refusal`, :class:`Cite`, :class:`Call`, :class:`Pause`,
+:class:`Fail`) plus optional usage, finish reason, model and a delay between chunks. The
+renderers (``_render``) turn one into the exact bytes a provider's API would send, each piece in
+its wire's real shape (a wire without the concept renders nothing for it, as its API would).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Union
 
 from .errors import ConfigurationError
@@ -19,15 +20,17 @@ from .llm import Usage
 __all__ = [
     "FAIL_KINDS",
     "Call",
+    "Cite",
     "Fail",
     "Pause",
     "Piece",
     "Reasoning",
+    "Redacted",
+    "Refusal",
     "Reply",
     "Text",
     "estimate_tokens",
-    "load_replies",
-    "reply_from_dict",
+    "split",
 ]
 
 FAIL_KINDS = (
@@ -49,9 +52,38 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Reasoning:
-    """A piece of the model's reasoning (thinking) text."""
+    """A piece of the model's reasoning (thinking) text. Consecutive pieces form one reasoning
+    block; ``signature`` ends the block with that signature (Anthropic ``signature_delta``, a
+    Gemini thought part's ``thoughtSignature``). Without one, wires that sign reasoning get a
+    signature the strict emulator can check (a digest of the block's text)."""
 
     text: str
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A reasoning block of opaque data only (Anthropic ``redacted_thinking``)."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The model declines: OpenAI ``refusal`` pieces; elsewhere the wire's refusal stop reason
+    (Anthropic ``refusal``, Gemini ``SAFETY``; Ollama has none and sends the text)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cite:
+    """A source for the text that follows (up to the next non-text piece): Anthropic
+    ``citations_delta``, OpenAI ``url_citation`` annotations, Gemini grounding metadata."""
+
+    url: str
+    title: str | None = None
+    text: str | None = None  # the cited source text
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +140,8 @@ class Fail:
             )
 
 
-Piece = Union[Text, Reasoning, Call, Pause, Fail]  # noqa: UP007 - a runtime alias on 3.10
+Piece = Union[Text, Reasoning, Redacted, Refusal, Cite, Call, Pause, Fail]  # noqa: UP007
+PIECES = (Text, Reasoning, Redacted, Refusal, Cite, Call, Pause, Fail)
 
 
 def awkward_pieces(text: str) -> list[str]:
@@ -129,7 +162,7 @@ def estimate_tokens(text: str) -> int:
     return max(words, 1) if text.strip() else 0
 
 
-def _split(text: str, chunk_size: int | None) -> list[str]:
+def split(text: str, chunk_size: int | None) -> list[str]:
     if chunk_size is not None:
         if chunk_size < 1:
             raise ConfigurationError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -153,7 +186,7 @@ class Reply:
 
     def __post_init__(self) -> None:
         for piece in self.pieces:
-            if not isinstance(piece, Text | Reasoning | Call | Pause | Fail):
+            if not isinstance(piece, PIECES):
                 raise ConfigurationError(f"not a script piece: {piece!r}")
         if not self.chunk_delay >= 0:
             raise ConfigurationError(f"chunk_delay must be >= 0, got {self.chunk_delay!r}")
@@ -174,8 +207,8 @@ class Reply:
     ) -> Reply:
         """A reply streaming ``text`` in pieces: words (default) or ``chunk_size`` characters.
         ``reasoning`` comes first, ``calls`` last."""
-        pieces: list[Piece] = [Reasoning(p) for p in _split(reasoning, chunk_size) if p]
-        pieces += [Text(p) for p in _split(text, chunk_size) if p]
+        pieces: list[Piece] = [Reasoning(p) for p in split(reasoning, chunk_size) if p]
+        pieces += [Text(p) for p in split(text, chunk_size) if p]
         pieces += list(calls)
         return cls(pieces, usage, finish_reason, model, chunk_delay)
 
@@ -212,6 +245,10 @@ class Reply:
         return tuple(p for p in self._sent() if isinstance(p, Call))
 
     @property
+    def refusal(self) -> str:
+        return "".join(p.text for p in self._sent() if isinstance(p, Refusal))
+
+    @property
     def failure(self) -> Fail | None:
         return next((p for p in self.pieces if isinstance(p, Fail)), None)
 
@@ -226,6 +263,8 @@ class Reply:
     def resolved_finish(self) -> str:
         if self.finish_reason is not None:
             return self.finish_reason
+        if self.refusal:
+            return "content_filter"
         return "tool_calls" if self.calls else "stop"
 
     def resolved_usage(self, prompt_tokens: int | None = None) -> Usage:
@@ -243,156 +282,3 @@ class Reply:
             total_tokens=prompt + completion,
             reasoning_tokens=reasoning or None,
         )
-
-
-# -- script files ---------------------------------------------------------------------------
-_REPLY_KEYS = frozenset(
-    (
-        *("text", "reasoning", "tool_calls", "usage", "finish_reason", "model"),
-        *("chunk_delay", "pieces", "fail", "chunk_size", "object"),
-    )
-)
-_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
-_USAGE_OPTIONAL = ("cached_tokens", "reasoning_tokens")
-
-
-def _bad(message: str) -> ConfigurationError:
-    return ConfigurationError(f"script: {message}")
-
-
-def _call(d: Any) -> Call:
-    if not isinstance(d, Mapping) or not isinstance(d.get("name"), str):
-        raise _bad(f"a tool call needs a string 'name', got {d!r}"[:200])
-    unknown = set(d) - {"name", "arguments", "id"}
-    if unknown:
-        raise _bad(f"unknown tool call key(s) {sorted(unknown)}")
-    args = d.get("arguments", {})
-    if not isinstance(args, Mapping | str):
-        raise _bad(f"tool call {d['name']!r}: 'arguments' must be an object or JSON text")
-    call_id = d.get("id")
-    if call_id is not None and not isinstance(call_id, str):
-        raise _bad(f"tool call {d['name']!r}: 'id' must be a string")
-    return Call(d["name"], dict(args) if isinstance(args, Mapping) else args, call_id)
-
-
-def _fail(v: Any) -> Fail:
-    if isinstance(v, str):
-        return Fail(v)
-    if isinstance(v, Mapping) and set(v) <= {"kind", "message"}:
-        return Fail(str(v.get("kind", "server")), str(v.get("message", "scripted failure")))
-    raise _bad(f"'fail' must be a kind or {{kind, message}}, got {v!r}"[:200])
-
-
-def _number(v: Any, what: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-        raise _bad(f"{what} must be a number >= 0, got {v!r}")
-    return float(v)
-
-
-def _piece(d: Any) -> Piece:
-    if not isinstance(d, Mapping) or len(d) != 1:
-        raise _bad(f"a piece is one of text/reasoning/pause/call/fail, got {d!r}"[:200])
-    ((key, value),) = d.items()
-    if key in ("text", "reasoning") and isinstance(value, str):
-        return Text(value) if key == "text" else Reasoning(value)
-    if key == "pause":
-        return Pause(_number(value, "pause"))
-    if key == "call":
-        return _call(value)
-    if key == "fail":
-        return _fail(value)
-    raise _bad(f"a piece is one of text/reasoning/pause/call/fail, got {d!r}"[:200])
-
-
-def _usage(d: Any) -> Usage:
-    if not isinstance(d, Mapping) or not set(d) <= set(_USAGE_KEYS + _USAGE_OPTIONAL):
-        raise _bad(f"'usage' takes {', '.join(_USAGE_KEYS + _USAGE_OPTIONAL)}, got {d!r}"[:200])
-    values: dict[str, Any] = {}
-    for key, value in d.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise _bad(f"usage {key} must be an integer, got {value!r}")
-        values[key] = value
-    prompt, completion = values.get("prompt_tokens") or 0, values.get("completion_tokens") or 0
-    values["total_tokens"] = values.get("total_tokens") or prompt + completion
-    values["prompt_tokens"], values["completion_tokens"] = prompt, completion
-    return Usage(**values)
-
-
-def _object_reply(d: Mapping[str, Any]) -> Reply:
-    """A script entry ``object: {...}``: that value streamed as JSON text (``Reply.object``)."""
-    others = set(d) - {"object", "usage", "model", "chunk_delay"}
-    if others:
-        raise _bad(f"'object' cannot be combined with {sorted(others)}")
-    return Reply.object(
-        d["object"],
-        usage=_usage(d["usage"]) if d.get("usage") is not None else None,
-        model=d.get("model"),
-        chunk_delay=_number(d.get("chunk_delay", 0.0), "chunk_delay"),
-    )
-
-
-def reply_from_dict(d: Mapping[str, Any] | str) -> Reply:
-    """A :class:`Reply` from a script-file entry (see the ``kairos.testing`` docs for the
-    schema). A bare string is a text reply. Bad input raises :class:`kairos.ConfigurationError`."""
-    if isinstance(d, str):
-        return Reply.text(d)
-    if not isinstance(d, Mapping):
-        raise _bad(f"a reply is an object or a string, got {type(d).__name__}")
-    unknown = set(d) - _REPLY_KEYS
-    if unknown:
-        known = ", ".join(sorted(_REPLY_KEYS))
-        raise _bad(f"unknown reply key(s) {sorted(unknown)}; known: {known}")
-    for key in ("text", "reasoning", "finish_reason", "model"):
-        if d.get(key) is not None and not isinstance(d[key], str):
-            raise _bad(f"{key!r} must be a string")
-    if "object" in d:
-        return _object_reply(d)
-    size = d.get("chunk_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        raise _bad(f"'chunk_size' must be an integer >= 1, got {size!r}")
-    calls = d.get("tool_calls") or []
-    raw_pieces = d.get("pieces") or []
-    if not isinstance(calls, list) or not isinstance(raw_pieces, list):
-        raise _bad("'tool_calls' and 'pieces' must be lists")
-    head = Reply.text(d.get("text") or "", chunk_size=size, reasoning=d.get("reasoning") or "")
-    pieces = [*head.pieces, *(_call(c) for c in calls), *(_piece(p) for p in raw_pieces)]
-    if d.get("fail") is not None:
-        pieces.append(_fail(d["fail"]))
-    return Reply(
-        pieces,
-        usage=_usage(d["usage"]) if d.get("usage") is not None else None,
-        finish_reason=d.get("finish_reason"),
-        model=d.get("model"),
-        chunk_delay=_number(d.get("chunk_delay", 0.0), "chunk_delay"),
-    )
-
-
-def load_replies(path: str | Path) -> list[Reply]:
-    """Replies from a JSON or YAML file: a list of replies, or ``{"replies": [...]}``.
-    YAML needs PyYAML (``pip install 'kairos-llm[serve]'``)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"script: cannot read {p}: {exc.strerror or exc}") from exc
-    if p.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError as exc:
-            raise ConfigurationError(
-                "script: reading YAML needs PyYAML (pip install 'kairos-llm[serve]')"
-            ) from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"script: {p} is not valid YAML") from exc
-    else:
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ConfigurationError(f"script: {p} is not valid JSON ({exc})") from exc
-    if isinstance(data, Mapping):
-        data = data.get("replies")
-    if not isinstance(data, list):
-        raise ConfigurationError(f"script: {p} must hold a list of replies (or 'replies:')")
-    return [reply_from_dict(r) for r in data]

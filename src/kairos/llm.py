@@ -35,6 +35,59 @@ Stream semantics (identical for every provider, sync and async)
   context.Canceled)``). Asyncio's own ``CancelledError`` is never swallowed.
 * ``chat(req)`` drains the same stream through the same codec, so the same bytes always give
   the same :class:`ChatResponse`; it raises the error a stream would have ended with.
+* A refusal (OpenAI ``refusal``) arrives as ``StreamChunk.refusal`` deltas and ends as
+  ``ChatResponse.refusal``; it is never ``content``, and the answer's ``finish_reason`` is then
+  ``content_filter`` (never an empty ``stop``).
+
+Messages and parts
+------------------
+A :class:`Message` holds an ordered sequence of parts (``Message.parts``): text
+(:class:`TextPart`), :class:`Image`, :class:`Document` and :class:`Audio` in what a caller
+sends; and in an assistant turn also :class:`ReasoningBlock`, :class:`Refusal`,
+:class:`ToolCall` and :class:`ProviderPart`, in the order the model produced them.
+``Message.user("Describe this", Image.from_file("cat.png"))`` takes any mix of strings and
+parts. A text-only message needs no parts: ``Message(Role.USER, "hi")`` works as it always did,
+and ``Message.content`` is always the message's text (its text parts joined), ``tool_calls``
+its calls. Each codec writes every part in its provider's documented shape; a part a provider
+cannot take (audio to Anthropic, a URL where only bytes are accepted...) is a
+:class:`~kairos.ConfigurationError` naming the provider and the part, raised before any
+request. kairos never fetches a URL itself.
+
+The round trip
+--------------
+``ChatResponse.to_message()`` is the assistant :class:`Message` to append to the history: its
+parts are the answer's text, reasoning blocks (text, signature, opaque data, id, and the
+provider and wire that made them), refusal, tool calls and provider parts, in the order they
+arrived, with the opaque data each wire needs back (``provider_data``, keyed by wire name).
+Keep it as received and the next request carries exactly what the provider requires, even
+when sent by a new provider object (codecs keep no state between requests):
+
+* Anthropic: ``thinking`` / ``redacted_thinking`` blocks, unmodified, with their
+  ``signature``, in their original order (before the ``tool_use`` they led to); server-tool
+  blocks as received;
+* Gemini: ``thoughtSignature`` on the same part it arrived on (text, thought and
+  function-call parts); thought parts as ``thought: true`` parts; code-execution parts as
+  received;
+* Chat Completions presets, as each preset row says (``reasoning_echo`` in
+  ``providers/_presets.py``): DeepSeek ``reasoning_content`` on every assistant message with
+  ``tool_calls``; DashScope ``reasoning_content`` on assistant messages; OpenRouter
+  ``reasoning_details`` as received; a refusal as the message's ``refusal``;
+* Ollama: ``thinking`` on the assistant message.
+
+**Cross-provider rule**: a provider never receives another provider's reasoning, signatures or
+provider parts. History made by provider A and sent to provider B keeps its text, refusals and
+tool calls (ids, names, arguments) and drops every reasoning block and provider part that B did
+not make (each carries its ``provider`` and ``wire``; a codec writes back only its own) and
+every ``provider_data`` entry keyed by another wire. Where B requires a field on such a turn it
+gets the field's neutral value (DeepSeek: ``reasoning_content: ""``).
+
+``Message.tool(content, call_id, is_error=True)`` marks a failed tool call: Anthropic
+``is_error``, Gemini a ``functionResponse.response`` under ``error``; the Chat Completions and
+Ollama wires have no such flag and send the text as it is. A tool result may hold images and
+documents where the wire takes them (Anthropic ``tool_result`` content).
+
+One reasoning setting, ``ChatRequest(reasoning=Reasoning(effort, budget_tokens, summary))``,
+is mapped per provider (see :class:`Reasoning`).
 """
 
 from __future__ import annotations
@@ -43,22 +96,43 @@ import enum
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, Union, runtime_checkable
 
-from .errors import KairosError, ProtocolError
+from ._content import (
+    Audio,
+    Citation,
+    Document,
+    Image,
+    ProviderPart,
+    Reasoning,
+    ReasoningBlock,
+    Refusal,
+    TextPart,
+)
+from .errors import ConfigurationError, KairosError, ProtocolError
 
 __all__ = [
     "AsyncProvider",
     "AsyncStreamingProvider",
+    "Audio",
     "ChatRequest",
     "ChatResponse",
+    "Citation",
+    "Document",
     "FinishReason",
+    "Image",
     "Message",
+    "Part",
     "Provider",
+    "ProviderPart",
+    "Reasoning",
+    "ReasoningBlock",
+    "Refusal",
     "Role",
     "StreamChunk",
     "StreamStats",
     "StreamingProvider",
+    "TextPart",
     "Tool",
     "ToolCall",
     "Usage",
@@ -113,29 +187,94 @@ class ToolCall:
         return parser.snapshot()
 
 
+# Everything a message may hold, in order (see "Messages and parts" above).
+Part = Union[  # noqa: UP007 - a runtime alias on 3.10
+    TextPart, Image, Document, Audio, ReasoningBlock, Refusal, ToolCall, ProviderPart
+]
+_PART_TYPES = (TextPart, Image, Document, Audio, ReasoningBlock, Refusal, ToolCall, ProviderPart)
+
+
+def _parts(items: Sequence[Any]) -> tuple[Part, ...]:
+    out: list[Part] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(TextPart(item))
+        elif isinstance(item, _PART_TYPES):
+            out.append(item)
+        else:
+            raise ConfigurationError(
+                f"a message part is a string, TextPart, Image, Document, Audio, ReasoningBlock, "
+                f"Refusal, ToolCall or ProviderPart, not {type(item).__name__}"
+            )
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One turn. ``content`` is the text and ``tool_calls`` the calls; ``parts``, when given,
+    is the whole ordered content (text, images, documents, audio, reasoning blocks, tool
+    calls...) and ``content`` / ``tool_calls`` are then derived from it. ``is_error`` marks a
+    tool result that reports a failure."""
+
     role: Role
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None  # for Role.TOOL: which call this answers
     name: str | None = None  # for Role.TOOL: the function name (some wires need it)
+    parts: tuple[Part, ...] = ()
+    is_error: bool = False  # for Role.TOOL: the call failed
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            return
+        parts = _parts(self.parts)
+        text = "".join(p.text for p in parts if isinstance(p, TextPart))
+        calls = tuple(p for p in parts if isinstance(p, ToolCall))
+        if self.content and self.content != text:
+            raise ConfigurationError("a message takes content or parts, not both")
+        if self.tool_calls and tuple(self.tool_calls) != calls:
+            raise ConfigurationError("a message with parts holds its tool calls in its parts")
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "content", text)
+        object.__setattr__(self, "tool_calls", calls)
 
     @classmethod
     def system(cls, content: str) -> Message:
         return cls(Role.SYSTEM, content)
 
     @classmethod
-    def user(cls, content: str) -> Message:
-        return cls(Role.USER, content)
+    def user(cls, *content: str | Part) -> Message:
+        """A user turn: a string, or any mix of strings and parts (images, documents...)."""
+        if len(content) == 1 and isinstance(content[0], str):
+            return cls(Role.USER, content[0])
+        return cls(Role.USER, parts=_parts(content))
 
     @classmethod
     def assistant(cls, content: str = "", tool_calls: Sequence[ToolCall] = ()) -> Message:
         return cls(Role.ASSISTANT, content, tuple(tool_calls))
 
     @classmethod
-    def tool(cls, content: str, tool_call_id: str, name: str | None = None) -> Message:
-        return cls(Role.TOOL, content, tool_call_id=tool_call_id, name=name)
+    def tool(
+        cls,
+        content: str | Sequence[str | Part],
+        tool_call_id: str,
+        name: str | None = None,
+        *,
+        is_error: bool = False,
+    ) -> Message:
+        """A tool result: text, or a mix of text and parts (images where the wire takes
+        them). ``is_error=True``: the call failed and ``content`` says why."""
+        if isinstance(content, str):
+            return cls(Role.TOOL, content, tool_call_id=tool_call_id, name=name, is_error=is_error)
+        parts = _parts(content)
+        return cls(Role.TOOL, tool_call_id=tool_call_id, name=name, parts=parts, is_error=is_error)
+
+    def ordered_parts(self) -> tuple[Part, ...]:
+        """``parts``, or for a message built from text and calls: its text, then its calls."""
+        if self.parts:
+            return self.parts
+        head: tuple[Part, ...] = (TextPart(self.content),) if self.content else ()
+        return head + self.tool_calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +311,7 @@ class ChatRequest:
     stop: Sequence[str] = ()
     tool_choice: str | Mapping[str, Any] | None = None  # "auto" | "none" | "required" | name
     extras: Mapping[str, Any] = field(default_factory=dict)
+    reasoning: Reasoning | None = None  # one reasoning setting, mapped per provider
     # a JSON Schema (mapping) or a class with model_json_schema() (a Pydantic v2 model): the
     # answer is one JSON object fitting it, streamed as chunk.object (see the module docstring)
     output_schema: Mapping[str, Any] | type | None = None
@@ -179,6 +319,10 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class ChatResponse:
+    """The whole answer. ``refusal``: the model's refusal text (never in ``content``);
+    ``citations``: the sources the answer cites, in order; ``parts``: the ordered assistant
+    turn (see "The round trip" above), which :meth:`to_message` returns as a message."""
+
     content: str = ""
     reasoning: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
@@ -186,6 +330,22 @@ class ChatResponse:
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     model: str | None = None
+    refusal: str | None = None
+    citations: tuple[Citation, ...] = ()
+    parts: tuple[Part, ...] = field(default=(), repr=False)
+
+    def to_message(self) -> Message:
+        """The assistant turn to append to the history: text, reasoning blocks, refusal, tool
+        calls and provider parts in order, with what each wire needs back."""
+        if self.parts:
+            return Message(Role.ASSISTANT, parts=self.parts)
+        head: tuple[Part, ...] = (TextPart(self.content),) if self.content else ()
+        if self.refusal:
+            head += (Refusal(self.refusal),)
+        if not head and not self.tool_calls:
+            return Message(Role.ASSISTANT, "")
+        return Message(Role.ASSISTANT, parts=head + self.tool_calls)
+
     object: Any = None  # with output_schema: the validated object (an instance of the class)
 
 
@@ -200,7 +360,8 @@ class StreamStats:
 
 class StreamChunk:
     """One piece of a stream. ``tool_calls`` is the list of calls accumulated so far; it is
-    built when read, so streams with long tool arguments stay linear."""
+    built when read, so streams with long tool arguments stay linear. ``refusal`` is a piece
+    of the model's refusal text (never ``content``)."""
 
     __slots__ = (
         "_object",
@@ -211,6 +372,7 @@ class StreamChunk:
         "finish_reason",
         "raw_finish_reason",
         "reasoning",
+        "refusal",
         "stats",
         "usage",
     )
@@ -227,8 +389,10 @@ class StreamChunk:
         raw_finish_reason: str | None = None,
         error: KairosError | None = None,
         stats: StreamStats | None = None,
+        refusal: str = "",
     ) -> None:
         self.content = content
+        self.refusal = refusal
         self.reasoning = reasoning
         self._tools = tool_calls  # a tuple, or a zero-argument callable building one
         self.done = done
@@ -261,6 +425,8 @@ class StreamChunk:
         parts = [f"content={self.content!r}"]
         if self.reasoning:
             parts.append(f"reasoning={self.reasoning!r}")
+        if self.refusal:
+            parts.append(f"refusal={self.refusal!r}")
         if self.done:
             parts += [f"done=True, finish_reason={self.finish_reason!r}", f"usage={self.usage!r}"]
         if self.error is not None:

@@ -1,5 +1,6 @@
-"""``kairos serve [SCRIPT] [--host H] [--port P] [--recorded DIR]``: the emulator on the command
-line (see :mod:`kairos.serve`). Registered by ``kairos.cli``; errors are one line, exit 2."""
+"""``kairos serve [SCRIPT] [--host H] [--port P] [--recorded DIR] [--strict]``: the emulator on
+the command line (see :mod:`kairos.serve`). Registered by ``kairos.cli``; errors are one line,
+exit 2."""
 
 from __future__ import annotations
 
@@ -33,9 +34,15 @@ def add_parser(sub: Any) -> None:
         help="without SCRIPT: replay every *.sse/*.ndjson/*.jsonl body under DIR in turn; "
         "with SCRIPT: the folder its 'recorded:' paths are relative to",
     )
+    s.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject requests the real APIs reject (a tool-loop turn without its thinking "
+        "block or reasoning_content, a part a wire cannot take...) with their error answers",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ..serve import serve  # ConfigurationError without the serve extra
 
-    return serve(args.script, args.host, args.port, recorded=args.recorded)
+    return serve(args.script, args.host, args.port, recorded=args.recorded, strict=args.strict)

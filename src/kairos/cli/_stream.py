@@ -1,5 +1,8 @@
 """``kairos stream [PROMPT]``: stream one reply and print it as it arrives, then the stream's
-stats (the shape of the Go original's example 18), or one JSON object with ``--json``."""
+stats (the shape of the Go original's example 18), or one JSON object with ``--json``.
+``-a/--attach FILE`` (repeatable) sends files with the prompt (an image, audio, else a
+document: the media type from the file's magic bytes, else its extension); ``--reasoning``
+sets the one reasoning setting."""
 
 from __future__ import annotations
 
@@ -50,6 +53,19 @@ def add_parser(sub: Any) -> None:
     s.add_argument(
         "--timeout", type=float, help="seconds to wait for the first chunk and between chunks"
     )
+    s.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="send a file with the prompt: an image, audio or a document (repeatable)",
+    )
+    s.add_argument(
+        "--reasoning",
+        choices=["low", "medium", "high"],
+        help="ask the model to reason first, with this effort (mapped per provider)",
+    )
     s.add_argument("--json", action="store_true", help="print one JSON object at the end")
     s.add_argument(
         "--schema",
@@ -66,6 +82,8 @@ class _Tally:
     first: float | None = None
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    citations: tuple[kairos.Citation, ...] = ()
     final: kairos.StreamChunk | None = None
     schema: bool = False  # structured output: --json adds "object"
 
@@ -75,6 +93,7 @@ class _Tally:
             self.first = time.monotonic()
         self.content.append(chunk.content)
         self.reasoning.append(chunk.reasoning)
+        self.refusal.append(chunk.refusal)
         if chunk.done:
             self.final = chunk
 
@@ -89,13 +108,26 @@ class _Tally:
         return time.monotonic() - self.started
 
 
+def _attachment(path: str) -> kairos.Part:
+    """An image, audio clip or document, by the file's media type."""
+    doc = kairos.Document.from_file(path)  # reads the file and its media type
+    if doc.media_type.startswith("image/"):
+        return kairos.Image(doc.media_type, doc.data)
+    if doc.media_type.startswith("audio/"):
+        return kairos.Audio(doc.media_type, doc.data)
+    return doc
+
+
 def _request(args: argparse.Namespace) -> kairos.ChatRequest:
     messages = [kairos.Message.system(args.system)] if args.system else []
-    messages.append(kairos.Message.user(args.prompt))
+    files = [_attachment(path) for path in args.attach]
+    messages.append(kairos.Message.user(args.prompt, *files))
+    reasoning = kairos.Reasoning(args.reasoning) if args.reasoning else None
     return kairos.ChatRequest(
         messages,
         temperature=args.temperature,
         max_tokens=args.max_tokens,
+        reasoning=reasoning,
         output_schema=schema_arg(args.schema),
     )
 
@@ -115,6 +147,13 @@ def _print_stats(t: _Tally, out: TextIO, ok: bool, label: str) -> None:
     print(f"  Time to first chunk: {_ms(t.ttft())}", file=out)
     print(f"  Total time:          {_ms(t.total())}", file=out)
     print(f"  Content length:      {content_len} chars", file=out)
+    refusal = "".join(t.refusal)
+    if refusal:
+        print(f"  Refusal:             {refusal}", file=out)
+    if t.citations:
+        print("  Citations:", file=out)
+        for c in t.citations:
+            print(f"    {c.url}" + (f"  {c.title}" if c.title else ""), file=out)
     if final is not None and final.tool_calls:
         print("  Tool calls:", file=out)
         for call in final.tool_calls:
@@ -165,6 +204,17 @@ def _json_result(t: _Tally, name: str, error: BaseException | None) -> dict[str,
         "provider": name,
         "content": "".join(t.content),
         "reasoning": reasoning or None,
+        "refusal": "".join(t.refusal) or None,
+        "citations": [
+            {
+                "url": c.url,
+                "title": c.title,
+                "cited_text": c.cited_text,
+                "start": c.start,
+                "end": c.end,
+            }
+            for c in t.citations
+        ],
         "tool_calls": [
             {"id": c.id, "name": c.name, "arguments": _arguments(c)}
             for c in (final.tool_calls if final is not None else ())
@@ -199,10 +249,12 @@ def _consume(stream: kairos.Stream, t: _Tally, args: argparse.Namespace, out: Te
     for chunk in stream:
         t.add(chunk)
         if chunk.error is not None:
-            return
-        if not args.json and chunk.content:
-            out.write(chunk.content)
+            break
+        text = chunk.content or chunk.refusal
+        if not args.json and text:
+            out.write(text)
             out.flush()
+    t.citations = stream.response.citations
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:

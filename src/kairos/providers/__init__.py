@@ -10,15 +10,16 @@ speaks a known wire and needs no code of its own is one row in :data:`PRESETS`
 use, so ``import kairos`` stays light.
 
 Adding a wire: a folder with ``__init__.py`` (``WIRE = WireSpec(...)``), ``codec.py``
-(``Codec``) and ``render.py``, one row below, and its tests and fixtures under
-``tests/providers/<wire>/`` (see ``tests/README.md``).
+(``Codec``) and ``render.py`` (and ``strict.py``, what its API rejects, for the strict
+emulator), one row below, and its tests and fixtures under ``tests/providers/<wire>/`` (see
+``tests/README.md``).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .._codec import WireCodec
@@ -45,8 +46,12 @@ __all__ = [
     "renderer",
     "resolve_wire",
     "split_model",
+    "strict_check",
     "wire_spec",
 ]
+
+# (request body, model, preset or None) -> (HTTP status, message) of a rejection, or None
+StrictCheck = Callable[[dict[str, Any], str, "str | None"], "tuple[int, str] | None"]
 
 # wire name -> its package (imported on first use)
 WIRES: Mapping[str, str] = {
@@ -78,6 +83,16 @@ def codec_class(wire: str) -> type[WireCodec]:
 def renderer(wire: str) -> Renderer:
     """The wire's ``render`` module (see :mod:`kairos.providers._frames`)."""
     return cast("Renderer", importlib.import_module(_package(wire) + ".render"))
+
+
+def strict_check(wire: str) -> StrictCheck | None:
+    """What the wire's API rejects (its folder's ``strict.check``), or None if it has no
+    rules. ``kairos serve --strict`` and the testing doubles' ``strict=True`` use it."""
+    try:
+        module = importlib.import_module(_package(wire) + ".strict")
+    except ModuleNotFoundError:
+        return None
+    return cast(StrictCheck, module.check)
 
 
 def resolve_wire(name: str) -> str:

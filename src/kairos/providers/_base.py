@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from .._codec import HTTPRequest, api_error, dumps
-from ..errors import APIStatusError, ProtocolError
+from ..errors import APIStatusError, ConfigurationError, ProtocolError
+from ..llm import ToolCall
 
 __all__ = [
     "BaseCodec",
@@ -18,6 +19,7 @@ __all__ = [
     "as_dict",
     "as_int",
     "as_str",
+    "call_arguments",
     "error_text",
     "json_object",
     "non_json_error",
@@ -148,3 +150,50 @@ def error_text(value: Any, depth: int = 0) -> str:
         return json.dumps(value, ensure_ascii=False)[:300]
     except (RecursionError, ValueError):
         return f"an error {type(value).__name__} nested too deep to show"
+
+
+def call_arguments(call: ToolCall, provider: str) -> dict[str, Any]:
+    """A call's arguments as an object, for wires that send objects (Anthropic ``input``,
+    Gemini ``args``, Ollama ``arguments``). A call cut short by ``max_tokens`` holds truncated
+    JSON: it is sent as far as it parses, an unfinished string dropped (as the official
+    ``anthropic`` SDK sends such a call back); other text is a
+    :class:`~kairos.ConfigurationError`."""
+    text = call.arguments or "{}"
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        value = _partial(text)
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"{provider}: tool call {call.name!r} needs arguments that are a JSON object"
+        )
+    return value
+
+
+def _open_string(text: str) -> int | None:
+    """Where the string still open at the end of ``text`` begins (its quote), or None."""
+    start: int | None = None
+    escaped = False
+    for i, ch in enumerate(text):
+        if start is None:
+            if ch == '"':
+                start = i
+        elif escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            start = None
+    return start
+
+
+def _partial(text: str) -> Any:
+    from .._partial_json import PartialJSON, PartialJSONError
+
+    cut = _open_string(text)
+    parser = PartialJSON()
+    try:
+        parser.feed(text if cut is None else text[:cut])
+    except PartialJSONError:
+        return None
+    return parser.snapshot()

@@ -18,13 +18,14 @@ reference ("Errors" pages), as each renderer notes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .._replies import Call, Fail, Pause, Piece, Reasoning, Reply, Text
+from .._replies import Call, Cite, Fail, Pause, Piece, Reasoning, Refusal, Reply, Text
 from ..llm import Usage
 
 __all__ = [
@@ -33,8 +34,11 @@ __all__ = [
     "Frame",
     "Renderer",
     "dumps",
+    "emulated",
     "fragments",
     "merged",
+    "signature_for",
+    "spans",
     "sse",
     "wire_finish",
 ]
@@ -102,18 +106,65 @@ def wire_finish(raw: str, table: dict[str, str]) -> str:
     return table.get(raw, raw)
 
 
-def merged(pieces: Sequence[Piece]) -> list[Piece]:
-    """Pieces up to a Fail, with consecutive texts (and reasonings) joined, pauses dropped."""
+def merged(pieces: Sequence[Piece], signed_apart: bool = False) -> list[Piece]:
+    """Pieces up to a Fail, with consecutive texts (and reasonings, refusals) joined, pauses
+    dropped. A signed reasoning piece ends its block; with ``signed_apart`` it is a block of its
+    own (Gemini: a part with a signature is never merged with another)."""
     out: list[Piece] = []
     for p in pieces:
         if isinstance(p, Fail):
             break
         if isinstance(p, Pause):
             continue
-        if out and type(p) is type(out[-1]) and isinstance(p, Text | Reasoning):
-            prev = out[-1]
-            assert isinstance(prev, Text | Reasoning)
+        prev = out[-1] if out else None
+        if isinstance(p, Text | Refusal) and type(prev) is type(p):
             out[-1] = type(p)(prev.text + p.text)
+        elif (
+            isinstance(p, Reasoning)
+            and isinstance(prev, Reasoning)
+            and not prev.signature
+            and not (signed_apart and p.signature)
+        ):
+            out[-1] = Reasoning(prev.text + p.text, p.signature)
         else:
             out.append(p)
+    return out
+
+
+_SIGNED = b"kairos:"
+
+
+def signature_for(text: str) -> str:
+    """The signature the emulator gives reasoning it renders: base64 of ``kairos:`` and a digest
+    of the text (valid base64, as Gemini's signatures are bytes), so the strict emulator can
+    tell whether a block came back unmodified."""
+    return base64.b64encode(_SIGNED + hashlib.sha256(text.encode()).digest()).decode()
+
+
+def emulated(signature: str) -> bool:
+    """Whether ``signature`` was made by :func:`signature_for` (for some text)."""
+    try:
+        return base64.b64decode(signature, validate=True).startswith(_SIGNED)
+    except ValueError:
+        return False
+
+
+def spans(pieces: Sequence[Piece], utf8: bool = False) -> dict[int, tuple[int, int, str]]:
+    """For each :class:`Cite` (by position in ``pieces``): the span of the text it supports
+    (the text pieces after it, up to the next piece of another kind) in the answer's content,
+    in characters or UTF-8 bytes, and that text."""
+    out: dict[int, tuple[int, int, str]] = {}
+    offset, pending, run = 0, [], ""
+    for i, p in enumerate([*pieces, Fail()]):
+        if isinstance(p, Text):
+            run += p.text
+        elif isinstance(p, Pause) or (isinstance(p, Cite) and not run):
+            if isinstance(p, Cite):
+                pending.append(i)
+        else:
+            size = len(run.encode()) if utf8 else len(run)
+            out.update(dict.fromkeys(pending, (offset, offset + size, run)))
+            offset, run, pending = offset + size, "", [i] if isinstance(p, Cite) else []
+        if isinstance(p, Fail):
+            break
     return out

@@ -4,13 +4,23 @@ An OpenAI-compatible endpoint that needs no code is one row here. Flags the CLI 
 emulator read: ``auto`` (``kairos stream`` picks it when its key is set, in table order),
 ``local`` (a server on this machine: the CLI checks whether it answers), ``demo`` (the preset
 the embedded offline demo streams through), ``sdk_env`` (base-URL variables the provider's
-official SDK reads besides ``base_url_env``; ``kairos serve`` prints them). ``endpoint_path``:
+official SDK reads besides ``base_url_env``; ``kairos serve`` prints them), ``models``
+(patterns of the model names the provider serves: ``kairos serve --strict`` applies the
+provider's request rules to requests for them). ``endpoint_path``:
 ``base_url_env`` holds only the resource's origin (Azure's ``AZURE_OPENAI_ENDPOINT``) and the
 base URL is that plus this path. Codec options a row may set: ``auth_header`` (send the key as
 is in this header instead of ``authorization: Bearer``), ``max_tokens_field`` (Chat
 Completions), ``include_usage``. ``genai_provider``:
 the ``gen_ai.provider.name`` value OpenTelemetry telemetry reports for the preset (a registered
 value where the GenAI semantic conventions have one; empty: the preset's own name).
+
+Round-trip and reasoning rules are codec options on the rows (Chat Completions presets):
+``reasoning_echo`` says which reasoning assistant messages carry back -- ``"none"`` (the
+default), ``"tool_calls"`` (``reasoning_content`` on every assistant message with
+``tool_calls``), ``"always"`` (``reasoning_content`` on assistant messages that had reasoning),
+``"details"`` (OpenRouter ``reasoning_details`` as received) -- or ``(model pattern, mode)``
+rows for a provider whose models differ; ``reasoning_param`` how ``ChatRequest.reasoning`` is
+sent (see ``openai_chat/request.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +49,12 @@ class Preset:
     sdk_env: tuple[str, ...] = ()
     endpoint_path: str = ""
     genai_provider: str = ""
+    models: tuple[str, ...] = ()
 
+
+# DashScope (Model Studio "Deep thinking"): enable_thinking; the official SDK sends the
+# streamed reasoning_content back on the assistant message, which the API accepts
+_DASHSCOPE: Mapping[str, Any] = {"reasoning_echo": "always", "reasoning_param": "dashscope"}
 
 _P = Preset
 PRESETS: Mapping[str, Preset] = {
@@ -95,6 +110,7 @@ PRESETS: Mapping[str, Preset] = {
             "DASHSCOPE_BASE_URL",
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, international endpoint",
+            options=_DASHSCOPE,
             auto=True,
             genai_provider="alibaba_cloud.dashscope",  # none registered: cloud.provider + service
         ),
@@ -107,6 +123,7 @@ PRESETS: Mapping[str, Preset] = {
             default_model="qwen-plus",
             note="Alibaba DashScope compatible mode, mainland China endpoint",
             genai_provider="alibaba_cloud.dashscope",
+            options=_DASHSCOPE,
         ),
         _P(
             "ollama",
@@ -165,7 +182,14 @@ PRESETS: Mapping[str, Preset] = {
             ("DEEPSEEK_API_KEY",),
             default_model="deepseek-chat",
             note="DeepSeek",
+            # Thinking mode (on by default): an assistant message with tool_calls must carry its
+            # reasoning_content in every later request, or the API answers 400 ("Thinking
+            # Mode" guide, "Tool calls"); without tool calls it is ignored. The older
+            # deepseek-reasoner rejected reasoning_content in any input message, but it could
+            # not call tools: sending it on tool-call turns only is right for both.
+            options={"reasoning_echo": "tool_calls", "reasoning_param": "deepseek"},
             auto=True,
+            models=("deepseek-*",),
         ),
         _P(
             "openrouter",
@@ -174,6 +198,9 @@ PRESETS: Mapping[str, Preset] = {
             ("OPENROUTER_API_KEY",),
             default_model="openai/gpt-4o-mini",
             note="OpenRouter",
+            # "Reasoning tokens": pass reasoning_details back unmodified to keep reasoning
+            # across turns (signed for some upstream models)
+            options={"reasoning_echo": "details", "reasoning_param": "openrouter"},
             auto=True,
         ),
         _P(

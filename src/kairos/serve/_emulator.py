@@ -13,6 +13,12 @@ Choosing the entry: an entry with ``match`` answers every request whose last use
 contains it (case-insensitive; first match wins; not consumed). Other requests take the ordered
 entries in turn; after the last one the last repeats (a "429 then success" script stays on
 success), or the script restarts with ``cycle: true``. Script schema: :mod:`kairos.serve._script`.
+
+Strict mode (``kairos serve --strict``): before choosing an entry, the request is checked
+against what the real API rejects (each wire's ``strict`` rules: an Anthropic tool-loop turn
+without its thinking block, a DeepSeek tool turn without ``reasoning_content``, a Gemini 3 call
+without its thought signature, a part the wire cannot take...) and answered with that
+provider's error body and status. A rejected request takes no entry.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._replies import estimate_tokens
-from ..providers import WireSpec, wire_spec
+from ..providers import WireSpec, strict_check, wire_spec
 from ..providers._render import error_status, http_error_body, render_body, render_stream
 from ._routes import Target, default_wire, route
 from ._script import Entry, Script
@@ -165,8 +171,9 @@ class Emulator:
 
     Thread-safe: the ordered-reply counter and ``requests`` are guarded by a lock."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, strict: bool = False) -> None:
         self.source = source
+        self.strict = strict
         self.requests: list[Seen] = []
         self._next = 0
         self._lock = threading.Lock()
@@ -188,10 +195,13 @@ class Emulator:
         if not isinstance(data, dict):
             return self._error(r.wire, 400, "kairos serve: the request body is not a JSON object")
         seen = self._seen(r, method, path, query, headers, body, data)
+        rejected = rejection(r.wire, data, seen.model) if self.strict else None
         with self._lock:
             self.requests.append(seen)
-            entry = self._choose(seen)
+            entry = None if rejected else self._choose(seen)
             number = len(self.requests)
+        if rejected is not None:
+            return self._error(r.wire, *rejected)
         if entry is None:
             return self._error(r.wire, 500, "kairos serve: no scripted reply matches this request")
         return answer(entry, seen, number)
@@ -251,6 +261,14 @@ class Emulator:
     @staticmethod
     def _error(wire: str, status: int, message: str) -> Answer:
         return Answer(status, {"content-type": _JSON}, [error_body(wire, status, message)])
+
+
+def rejection(
+    wire: str, data: dict[str, Any], model: str, preset: str | None = None
+) -> tuple[int, str] | None:
+    """``(status, message)`` when the real API would reject this request body, else None."""
+    check = strict_check(wire)
+    return None if check is None else check(data, model, preset)
 
 
 def _http_error(entry: Entry, wire: str, headers: dict[str, str]) -> Answer:

@@ -17,17 +17,24 @@ Schema (YAML or JSON; ``.yaml``/``.yml`` need the ``serve`` extra for PyYAML)::
         retry_after: 1
         error: slow down    # the error message (optional)
 
-Reply content (parsed by :func:`kairos.testing.reply_from_dict`): ``text``, ``reasoning``,
-``tool_calls`` (``[{name, arguments, id?}]``; ids are generated when absent), ``usage``
-(``prompt_tokens``, ``completion_tokens``, ``total_tokens``, ``cached_tokens``,
-``reasoning_tokens``; estimated when absent), ``finish_reason``, ``model``, ``chunk_size``
-(characters per piece; default one word per piece), ``pieces`` (an explicit list of
-``{text|reasoning|pause|call|fail: ...}``) and ``fail`` (an in-band error after the content: a
-kind, or ``{kind, message}``; kinds ``overloaded``, ``rate_limit``, ``server``,
-``invalid_request``, ``authentication``, ``context_length``), or instead of all of these
-``object`` (a value streamed as JSON text cut at awkward places, for structured output; with
-``usage``, ``model`` and ``chunk_delay`` only). A non-stream request gets a ``fail`` reply as
-the matching HTTP error.
+Reply content (parsed by :func:`kairos.testing.reply_from_dict`): ``text``, ``reasoning``
+(with ``signature``: the thinking block's signature; without, wires that sign thinking get one
+the strict mode checks), ``citations`` (``[{url, title?, text?}]``: sources of the text),
+``refusal`` (the model declines), ``tool_calls`` (``[{name, arguments, id?}]``; ids are
+generated when absent), ``usage`` (``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
+``cached_tokens``, ``reasoning_tokens``; estimated when absent), ``finish_reason``, ``model``,
+``chunk_size`` (characters per piece; default one word per piece), ``pieces`` (an explicit list
+of ``{text|reasoning|redacted|refusal|cite|pause|call|fail: ...}``; ``reasoning`` may be
+``{text, signature}``, ``redacted`` is an opaque reasoning block, ``cite`` is ``{url, title?,
+text?}`` for the text after it) and ``fail`` (an in-band error after the content: a kind, or
+``{kind, message}``; kinds ``overloaded``, ``rate_limit``, ``server``, ``invalid_request``,
+``authentication``, ``context_length``), or instead of all of these ``object`` (a value
+streamed as JSON text cut at awkward places, for structured output; with ``usage``, ``model``
+and ``chunk_delay`` only). A non-stream request gets a ``fail`` reply as the matching HTTP
+error. Each wire renders these in its real shape (see ``kairos.testing``).
+
+``kairos serve --strict`` (``EmulatorServer(..., strict=True)``) first rejects a request the
+real API rejects, with its status and error body (see :mod:`kairos.serve._emulator`).
 
 Serve-level keys (any entry): ``match``, ``recorded``, ``content_type`` (recorded bodies;
 default: NDJSON if the body starts with ``{``, else SSE), ``split``, ``headers`` (extra
@@ -48,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._replies import reply_from_dict
+from .._reply_files import reply_from_dict
 from ..errors import ConfigurationError
 
 __all__ = ["RECORDED_SUFFIXES", "Entry", "Script", "load_script", "parse_script", "script_from_dir"]

@@ -66,8 +66,9 @@ class EmulatorServer:
         port: int = 0,
         recorded: str | Path | None = None,
         log: Callable[[str], None] | None = None,
+        strict: bool = False,
     ) -> None:
-        self.emulator = Emulator(make_source(script, recorded))
+        self.emulator = Emulator(make_source(script, recorded), strict=strict)
         self.host = host
         self._port = port
         self._log = log
@@ -149,6 +150,8 @@ class EmulatorServer:
 def _banner(srv: EmulatorServer, source: str, out: TextIO) -> None:
     print(f"kairos serve: emulating {wire_titles()} at {srv.url}", file=out)
     print(f"  answering from: {source}", file=out)
+    if srv.emulator.strict:
+        print("  strict: requests the real APIs reject get their error answers", file=out)
     print("  point an SDK or kairos at it (any API key is accepted):", file=out)
     for var, value in srv.base_urls.items():
         print(f"    {var}={value}", file=out)
@@ -177,14 +180,16 @@ def serve(
     *,
     recorded: str | Path | None = None,
     out: TextIO | None = None,
+    strict: bool = False,
 ) -> int:
-    """Run the emulator in the foreground until Ctrl-C (or SIGTERM); returns exit status 0."""
+    """Run the emulator in the foreground until Ctrl-C (or SIGTERM); returns exit status 0.
+    ``strict``: reject requests the real APIs reject (see :mod:`kairos.serve._emulator`)."""
     out = out or sys.stdout
 
     def log(line: str) -> None:
         print(f"kairos serve: {line}", file=sys.stderr, flush=True)
 
-    srv = EmulatorServer(script, host=host, port=port, recorded=recorded, log=log)
+    srv = EmulatorServer(script, host=host, port=port, recorded=recorded, log=log, strict=strict)
     source = (
         str(script)
         if isinstance(script, str | Path)

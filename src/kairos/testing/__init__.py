@@ -29,12 +29,20 @@ Scripted provider
 :func:`kairos.provider`). Each request takes the next reply; one request too many raises
 :class:`ScriptExhausted` (a :class:`kairos.ConfigurationError`). ``max_retries`` defaults to 0:
 pass ``max_retries=N`` to test your retry handling (every retry takes the next reply).
+``strict=True`` answers a request the real API would reject (a tool-loop turn that lost its
+thinking block or ``reasoning_content``, an image the wire cannot take...) with that provider's
+error, as ``kairos serve --strict`` does: your agent loop is tested offline.
 
 Replies
 -------
 A :class:`Reply` is a sequence of pieces, streamed in order:
 
-* ``Text("...")`` content, ``Reasoning("...")`` thinking text;
+* ``Text("...")`` content, ``Reasoning("...", signature=None)`` thinking text (consecutive
+  pieces are one block; wires that sign thinking get a signature the strict emulator checks),
+  ``Redacted("data")`` an opaque reasoning block (Anthropic ``redacted_thinking``),
+  ``Refusal("...")`` a refusal (OpenAI ``refusal``; elsewhere the wire's refusal stop reason),
+  ``Cite(url, title=None, text=None)`` a source for the text that follows (Anthropic
+  citations, OpenAI ``url_citation`` annotations, Gemini grounding);
 * ``Call(name, arguments={}, id=None)`` a tool call (``arguments`` a dict or JSON text; an id
   is generated when ``None``, except on Gemini and Ollama whose APIs usually send none: kairos
   then generates one as it does for the real APIs);
@@ -109,8 +117,13 @@ reply) or an object with any of::
 
     text: "Hello there"            # content, split into words (chunk_size: N for N chars)
     reasoning: "thinking text"     # sent before the text
+    signature: "c2ln..."           # the thinking block's signature (else the emulator's own)
+    citations: [{url: "https://...", title: "A source", text: "quoted"}]  # for the text
+    refusal: "I can't help with that."   # after the text
     tool_calls: [{name: get_weather, arguments: {city: Paris}, id: call_1}]
-    pieces: [{text: "..."}, {reasoning: "..."}, {pause: 0.2}, {call: {name: f}},
+    pieces: [{text: "..."}, {reasoning: "..."}, {reasoning: {text: "...", signature: "..."}},
+             {redacted: "opaque"}, {refusal: "..."}, {cite: {url: "https://..."}},
+             {pause: 0.2}, {call: {name: f}},
              {fail: overloaded}]   # after text and tool_calls; fail may be {kind, message}
     fail: rate_limit               # an in-band error after everything else
     usage: {prompt_tokens: 12, completion_tokens: 5}   # also total/cached/reasoning_tokens
@@ -134,15 +147,17 @@ renderer lives in its folder under ``kairos.providers``. ``WIRES`` lists the wir
 from .._replies import (
     FAIL_KINDS,
     Call,
+    Cite,
     Fail,
     Pause,
     Reasoning,
+    Redacted,
+    Refusal,
     Reply,
     Text,
     estimate_tokens,
-    load_replies,
-    reply_from_dict,
 )
+from .._reply_files import load_replies, reply_from_dict
 from ..providers import WIRES as _REGISTRY
 from ..providers import wire_spec
 from ..providers._render import error_status, render_body, render_error, render_stream
@@ -172,12 +187,15 @@ __all__ = [
     "AsyncScriptedProvider",
     "BodyStream",
     "Call",
+    "Cite",
     "Exchange",
     "Fail",
     "FunctionProvider",
     "NetworkBlocked",
     "Pause",
     "Reasoning",
+    "Redacted",
+    "Refusal",
     "ReplayTransport",
     "Reply",
     "ScriptExhausted",

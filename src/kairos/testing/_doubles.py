@@ -4,7 +4,10 @@ Each double is a genuine :class:`kairos.HTTPProvider` (or :class:`kairos.AsyncHT
 built from a preset's codec. Its httpx client's transport renders the next reply with the
 wire renderers (``_render``) and serves the bytes with their pauses, so every chunk goes
 through the same codec, decoder and stream machine as a real provider's: same chunk semantics,
-stats, errors, cancellation and ``chat()`` parity.
+stats, errors, cancellation and ``chat()`` parity. With ``strict=True`` a request the real
+API would reject (a tool-loop turn without its thinking block or ``reasoning_content``, a part
+the wire cannot take: each wire's ``strict`` rules) gets that provider's error answer instead
+of a reply, and takes no reply.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import httpx
 
 from .._codec import HTTPRequest
 from .._provider import AsyncHTTPProvider, HTTPProvider, async_provider, provider
-from .._replies import Call, Fail, Pause, Reasoning, Reply, Text, estimate_tokens, reply_from_dict
+from .._replies import PIECES, Reply, Text, estimate_tokens
+from .._reply_files import reply_from_dict
 from ..errors import ConfigurationError
 from ..llm import ChatRequest
-from ..providers import PRESETS, demo_preset, resolve_wire, wire_spec
-from ..providers._render import error_status, render_body, render_stream
+from ..providers import PRESETS, demo_preset, resolve_wire, strict_check, wire_spec
+from ..providers._render import error_status, http_error_body, render_body, render_stream
 from ._transport import BodyStream, paced_response
 
 __all__ = [
@@ -77,7 +81,7 @@ def as_reply(value: Any) -> Reply:
     if isinstance(value, Iterable):
         pieces = [Text(p) if isinstance(p, str) else p for p in value]
         for p in pieces:
-            if not isinstance(p, Text | Reasoning | Call | Pause | Fail):
+            if not isinstance(p, PIECES):
                 raise ConfigurationError(f"not a reply piece: {p!r}")
         return Reply(pieces)
     raise ConfigurationError(f"expected a Reply, a string or pieces, got {type(value).__name__}")
@@ -93,6 +97,8 @@ class _Backend:
         # which some codecs derive from a line's time stamp) on every request
         self.created = time.time()
         self.exchanges: list[Exchange] = []
+        self.preset: str | None = None  # set by the double: whose rules strict mode applies
+        self.strict = False
         self._pending: dict[str, ChatRequest] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -118,6 +124,22 @@ class _Backend:
 
     def reply(self, ex: Exchange) -> Reply:
         raise NotImplementedError
+
+    def rejected(self, request: httpx.Request, ex: Exchange) -> httpx.Response | None:
+        """In strict mode, the real API's error answer for a request it would reject."""
+        check = strict_check(self.wire) if self.strict else None
+        body = ex.body if isinstance(ex.body, dict) else {}
+        if check is None:
+            return None
+        model = str(body.get("model") or _path_model(self.wire, request) or self.model)
+        found = check(body, model, self.preset)
+        if found is None:
+            return None
+        status, message = found
+        data = http_error_body(self.wire, status, message)
+        headers = {"content-type": "application/json"}
+        response, ex.stream = paced_response(request, status, headers, [data])
+        return response
 
     async def areply(self, ex: Exchange) -> Reply:
         return self.reply(ex)
@@ -180,11 +202,17 @@ class _Transport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
         ex = self.backend.exchange(request)
+        rejected = self.backend.rejected(request, ex)
+        if rejected is not None:
+            return rejected
         return self.backend.respond(request, ex, self.backend.reply(ex))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         ex = self.backend.exchange(request)
+        rejected = self.backend.rejected(request, ex)
+        if rejected is not None:
+            return rejected
         return self.backend.respond(request, ex, await self.backend.areply(ex))
 
 
@@ -193,6 +221,11 @@ class _Scripted(_Backend):
         super().__init__(wire, model)
         self.replies = [as_reply(r) for r in replies]
         self._next = 0
+
+    @property
+    def used(self) -> int:
+        """Replies taken so far (a request rejected in strict mode takes none)."""
+        return self._next
 
     def reply(self, ex: Exchange) -> Reply:
         with self._lock:
@@ -253,6 +286,7 @@ class _SyncDouble(HTTPProvider):
 
     def _setup(self, backend: _Backend, preset: str, model: str, kw: dict[str, Any]) -> None:
         self._backend = backend
+        backend.preset, backend.strict = preset, bool(kw.pop("strict", False))
         self.requests: list[ChatRequest] = []
         real, client = _parts(backend, preset, model, kw, True)
         super().__init__(real.codec, real.options, client, real.observers)
@@ -275,6 +309,7 @@ class _AsyncDouble(AsyncHTTPProvider):
 
     def _setup(self, backend: _Backend, preset: str, model: str, kw: dict[str, Any]) -> None:
         self._backend = backend
+        backend.preset, backend.strict = preset, bool(kw.pop("strict", False))
         self.requests: list[ChatRequest] = []
         real, client = _parts(backend, preset, model, kw, False)
         super().__init__(real.codec, real.options, client, real.observers)
@@ -297,7 +332,8 @@ class ScriptedProvider(_SyncDouble):
     ``gemini``, ``ollama-chat``, ``openai-responses``) or any preset name (``"anthropic"``,
     ``"qwen"``...). Other keywords go to :func:`kairos.provider` (``timeout``,
     ``options``...); ``max_retries`` defaults to 0 here: pass it to test retries (each retry
-    takes a reply)."""
+    takes a reply). ``strict=True``: requests the real API rejects get its error answer (see
+    the module docstring)."""
 
     def __init__(
         self,
@@ -314,7 +350,7 @@ class ScriptedProvider(_SyncDouble):
         """Replies not used yet."""
         backend = self._backend
         assert isinstance(backend, _Scripted)
-        return max(0, len(backend.replies) - len(backend.exchanges))
+        return max(0, len(backend.replies) - backend.used)
 
 
 class AsyncScriptedProvider(_AsyncDouble):

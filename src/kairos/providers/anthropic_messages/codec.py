@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._codec import Delta, HTTPRequest, ToolDelta, dumps
+from ..._codec import Delta, HTTPRequest, dumps
 from ...errors import APIStatusError, ProtocolError
 from ...llm import ChatRequest, FinishReason
 from .._base import BaseCodec, CodecConfig, json_object
 from . import errors
-from .events import Parser, UsageCounts
-from .output import OUTPUT_TOOL, add_output
+from .events import Parser, UsageCounts, body_deltas
+from .output import add_output
 from .request import request_body
 
 __all__ = ["API_VERSION", "Codec"]
@@ -43,9 +43,8 @@ class Codec(BaseCodec):
 
     # -- requests --------------------------------------------------------------------------
     def build_request(self, req: ChatRequest) -> HTTPRequest:
-        max_tokens = req.max_tokens if req.max_tokens is not None else self.default_max_tokens
         model = req.model or self.config.default_model
-        body = request_body(req, model, max_tokens)
+        body = request_body(req, model, self.default_max_tokens, self.provider)
         add_output(body, req, model, self.config.options)
         body["stream"] = True
         body.update(req.extras)
@@ -75,29 +74,9 @@ class Codec(BaseCodec):
         blocks = obj.get("content")
         if not isinstance(blocks, list):
             raise ProtocolError("the server answered the stream request with JSON but no content")
-        out: list[Delta] = []
-        calls = answered = 0
-        for block in blocks:
-            if not isinstance(block, dict):
-                continue
-            kind = block.get("type")
-            if kind == "text" and block.get("text"):
-                out.append(Delta(content=str(block["text"])))
-            elif kind == "thinking" and block.get("thinking"):
-                out.append(Delta(reasoning=str(block["thinking"])))
-            elif kind == "tool_use":
-                args = block.get("input")
-                text = dumps(args).decode() if isinstance(args, dict) and args else ""
-                name = str(block.get("name") or "")
-                if name == OUTPUT_TOOL:  # structured output: the input is the answer's text
-                    out.append(Delta(content=text))
-                    answered += 1
-                    continue
-                out.append(Delta(tools=[ToolDelta(calls, str(block.get("id") or ""), name, text)]))
-                calls += 1
-        stop = obj.get("stop_reason")
-        if stop == "tool_use" and answered and not calls:
-            stop = "end_turn"  # only the structured-output tool was used
+        parser = self.new_parser()
+        out = body_deltas(parser, blocks)
+        stop = parser.stop_reason(obj.get("stop_reason"))
         model = obj.get("model")
         out.append(
             Delta(

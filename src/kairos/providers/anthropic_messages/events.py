@@ -2,6 +2,12 @@
 
 Tool input arrives as ``input_json_delta`` fragments; the JSON is joined and checked once, when
 its block closes (never re-parsed per fragment). Fields of the wrong type count as absent.
+
+The ordered turn: a text block starts a new text part (its ``citations_delta`` entries are its
+citations); a ``thinking`` block is a reasoning block whose ``signature_delta`` is its
+signature; a ``redacted_thinking`` block a reasoning block of opaque ``data``; ``tool_use``
+keeps its ``caller``; any other block (server tools and their results) is a provider part, sent
+whole (with its input joined) when it closes.
 """
 
 from __future__ import annotations
@@ -10,14 +16,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._codec import Delta, ToolDelta, dumps, loads
+from ..._codec import Delta, PartDelta, ToolDelta, dumps, loads
 from ...errors import ProtocolError
 from ...llm import Usage
 from .._base import as_dict, as_int, as_str
 from .errors import inband_error
 from .output import OUTPUT_TOOL
+from .parts import WIRE_KEY, citation
 
-__all__ = ["Parser", "UsageCounts"]
+__all__ = ["Parser", "UsageCounts", "body_deltas"]
 
 
 class UsageCounts:
@@ -73,6 +80,7 @@ class Parser:
         self._provider = provider
         self._usage = UsageCounts()
         self._tools: dict[int, _ToolBlock] = {}  # open tool_use blocks by content-block index
+        self._others: dict[int, tuple[dict[str, Any], list[str]]] = {}  # provider blocks
         self._calls = 0
         self._invalid: str | None = None  # a closed tool block whose input is not JSON
         self._finish: str | None = None
@@ -101,9 +109,9 @@ class Parser:
         if kind == "content_block_delta":
             return self._block_delta(obj)
         if kind == "content_block_start":
-            return self._block_start(obj)
+            return self.block_start(obj)
         if kind == "content_block_stop":
-            return self._block_stop(obj)
+            return self.block_stop(obj)
         if kind == "message_start":
             msg = as_dict(obj.get("message"))
             model = msg.get("model")
@@ -120,16 +128,31 @@ class Parser:
             return Delta(end=True)
         return None  # ping and event types added after this codec was written
 
-    def _block_start(self, obj: dict[str, Any]) -> Delta | None:
+    def block_start(self, obj: dict[str, Any]) -> Delta | None:
         index, block = obj.get("index"), obj.get("content_block")
         if not isinstance(block, dict) or not isinstance(index, int):
             return None
         kind = str(block.get("type"))
-        if kind == "text" and block.get("text"):
-            return Delta(content=str(block["text"]))
-        if kind == "thinking" and block.get("thinking"):
-            return Delta(reasoning=str(block["thinking"]))
+        if kind == "text":
+            text = block.get("text")
+            events = [PartDelta("text_start")]
+            if isinstance(text, str) and text:
+                events.append(PartDelta("text", text))
+            for raw in block.get("citations") or ():
+                if isinstance(raw, dict):
+                    events.append(PartDelta("citation", citation=citation(raw)))
+            return Delta(tools=events)
+        if kind == "thinking":
+            text, sig = block.get("thinking"), block.get("signature")
+            text = text if isinstance(text, str) else ""
+            sig = sig if isinstance(sig, str) and sig else None
+            return Delta(tools=[PartDelta("reasoning", text, signature=sig, new=True)])
+        if kind == "redacted_thinking":
+            data = block.get("data")
+            data = data if isinstance(data, str) else ""
+            return Delta(tools=[PartDelta("reasoning", data=data, new=True, close=True)])
         if kind != "tool_use":
+            self._others[index] = (block, [])  # sent whole when it closes
             return None
         if block.get("name") == OUTPUT_TOOL:
             self._output[index] = block.get("input")
@@ -137,7 +160,9 @@ class Parser:
         tool = _ToolBlock(self._calls, str(block.get("name") or ""), block.get("input"))
         self._calls += 1
         self._tools[index] = tool
-        return Delta(tools=[ToolDelta(tool.pos, str(block.get("id") or ""), tool.name)])
+        caller = block.get("caller")
+        data = {WIRE_KEY: {"caller": caller}} if isinstance(caller, dict) else None
+        return Delta(tools=[ToolDelta(tool.pos, str(block.get("id") or ""), tool.name, "", data)])
 
     def _block_delta(self, obj: dict[str, Any]) -> Delta | None:
         delta = obj.get("delta")
@@ -156,13 +181,25 @@ class Parser:
                 return self._answer(delta.get("partial_json"))
             tool = None if index is None else self._tools.get(index)
             piece = delta.get("partial_json")
-            if tool is None or not isinstance(piece, str) or not piece:
-                return None  # server-tool input, or an empty first fragment
+            if not isinstance(piece, str) or not piece:
+                return None  # an empty first fragment
+            if tool is None:
+                other = None if index is None else self._others.get(index)
+                if other is not None:
+                    other[1].append(piece)  # a server tool's input
+                return None
             tool.parts.append(piece)
             return Delta(tools=[ToolDelta(tool.pos, None, None, piece)])
-        return None  # signature_delta, citations_delta and newer delta types
+        if kind == "signature_delta":
+            sig = delta.get("signature")
+            return Delta(tools=[PartDelta("signature", sig)]) if isinstance(sig, str) else None
+        if kind == "citations_delta":
+            raw = delta.get("citation")
+            if isinstance(raw, dict):
+                return Delta(tools=[PartDelta("citation", citation=citation(raw))])
+        return None  # newer delta types
 
-    def _block_stop(self, obj: dict[str, Any]) -> Delta | None:
+    def block_stop(self, obj: dict[str, Any]) -> Delta | None:
         index = as_int(obj.get("index"))
         if index in self._output:  # the output tool: its input given whole at start, if any
             given = self._output.pop(index)
@@ -171,7 +208,8 @@ class Parser:
             return None
         tool = None if index is None else self._tools.pop(index, None)
         if tool is None:
-            return None
+            other = None if index is None else self._others.pop(index, None)
+            return None if other is None else _provider_part(*other)
         if not tool.parts:
             # no fragments: the input given at block start (non-empty only in odd servers)
             if isinstance(tool.input, dict) and tool.input:
@@ -193,12 +231,18 @@ class Parser:
         self._answered = True
         return Delta(content=piece)
 
+    def stop_reason(self, stop: Any) -> Any:
+        """``stop_reason`` as reported: ``end_turn`` when the only tool was the structured-output
+        tool (the turn answered), else as given."""
+        if stop == "tool_use" and self._answered and not self._calls:
+            return "end_turn"
+        return stop
+
     def _message_delta(self, obj: dict[str, Any]) -> Delta:
         delta = as_dict(obj.get("delta"))
         stop = delta.get("stop_reason")
         finish = stop if isinstance(stop, str) else None
-        if finish == "tool_use" and self._answered and not self._calls:
-            finish = "end_turn"  # the only tool was the output tool: the turn answered
+        finish = self.stop_reason(finish)
         if finish:
             self._check_tools(finish)
             self._finish = finish
@@ -210,3 +254,29 @@ class Parser:
         by max_tokens: then the text received so far is kept as the call's arguments."""
         if self._invalid is not None and finish != "max_tokens":
             raise ProtocolError(f"tool call {self._invalid!r} ended with invalid JSON input")
+
+
+def _provider_part(block: dict[str, Any], pieces: list[str]) -> Delta:
+    """A closed server-side block, whole: its streamed input joined (when it has one)."""
+    if pieces:
+        try:
+            block = {**block, "input": json.loads("".join(pieces))}
+        except (ValueError, RecursionError):
+            block = {**block, "input": "".join(pieces)}  # cut by max_tokens: kept as text
+    return Delta(tools=[PartDelta("part", raw=block)])
+
+
+def body_deltas(parser: Parser, blocks: list[Any]) -> list[Delta]:
+    """The deltas of a non-stream answer's content blocks: each block read as a stream would
+    have carried it (start, then stop), so both give the same ordered turn."""
+    out: list[Delta] = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        for d in (
+            parser.block_start({"index": index, "content_block": block}),
+            parser.block_stop({"index": index}),
+        ):
+            if d is not None:
+                out.append(d)
+    return out

@@ -43,7 +43,7 @@ def add_output(
     if re.search(pattern, model):
         body["output_config"] = {"format": {"type": "json_schema", "schema": dict(spec.schema)}}
         return
-    thinking = req.extras.get("thinking")
+    thinking = req.extras.get("thinking") or body.get("thinking")  # ChatRequest.reasoning too
     if isinstance(thinking, Mapping) and thinking.get("type") == "enabled":
         raise ConfigurationError(
             f"structured output on {model} needs a forced tool, which Anthropic does not allow "

@@ -3,23 +3,35 @@
 Shapes from the recorded bodies in ``tests/providers/anthropic-messages/fixtures``: named
 events ``message_start`` (with input usage), content blocks with ``text_delta`` /
 ``thinking_delta`` + ``signature_delta`` / ``input_json_delta``, one ``ping``,
-``message_delta`` (``stop_reason`` and output usage) and ``message_stop``. Errors (API
-reference, "Errors"): ``{"type": "error", "error": {type, message}}``, in-band as
+``message_delta`` (``stop_reason`` and output usage) and ``message_stop``. A thinking block's
+signature is the scripted one, else the emulator's (a digest of the block's text,
+which ``strict.py`` checks when the block comes back); ``redacted_thinking`` blocks carry their
+data at block start; a citation opens a text block whose ``citations_delta``
+(``web_search_result_location``) precedes its text; a refusal is the ``refusal`` stop reason.
+Errors (API reference, "Errors"): ``{"type": "error", "error": {type, message}}``, in-band as
 ``event: error``; an overload is HTTP 529.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ..._replies import Call, Cite, Fail, Pause, Reasoning, Redacted, Refusal, Text
 from ...llm import Usage
-from .._frames import KIND_BY_STATUS, Ctx, Frame, dumps, fragments, merged, sse, wire_finish
+from .._frames import (
+    KIND_BY_STATUS,
+    Ctx,
+    Frame,
+    dumps,
+    fragments,
+    merged,
+    signature_for,
+    sse,
+    wire_finish,
+)
 from .output import OUTPUT_TOOL
 
 _FINISH = {
@@ -40,8 +52,15 @@ def _usage(u: Usage, output: int) -> dict[str, Any]:
     }
 
 
-def _signature(ctx: Ctx) -> str:
-    return base64.b64encode(hashlib.sha256(("sig" + ctx.seed).encode()).digest() * 2).decode()
+def _location(cite: Cite) -> dict[str, Any]:
+    """A ``web_search_result_location`` citation ("Web search tool": citations)."""
+    return {
+        "type": "web_search_result_location",
+        "url": cite.url,
+        "title": cite.title,
+        "encrypted_index": "",
+        "cited_text": cite.text or "",
+    }
 
 
 class _Blocks:
@@ -52,6 +71,10 @@ class _Blocks:
         self.index = -1
         self.kind: str | None = None
         self.pinged = False
+        self.thinking: list[str] = []  # the open thinking block's text
+        self.signature: str | None = None  # its scripted signature
+        self.cites: list[Cite] = []  # citations of the next text block
+        self.calls = 0
 
     def delta(self, delta: dict[str, Any]) -> bytes:
         obj = {"type": "content_block_delta", "index": self.index, "delta": delta}
@@ -62,10 +85,51 @@ class _Blocks:
             return []
         out = []
         if self.kind == "thinking":
-            out.append(self.delta({"type": "signature_delta", "signature": _signature(self.ctx)}))
+            sig = self.signature or signature_for("".join(self.thinking))
+            out.append(self.delta({"type": "signature_delta", "signature": sig}))
+            self.thinking, self.signature = [], None
         out.append(sse({"type": "content_block_stop", "index": self.index}, "content_block_stop"))
         self.kind = None
         return out
+
+    def piece(self, piece: Text | Reasoning | Redacted | Cite | Call | Refusal) -> Iterator[bytes]:
+        """The frames of one piece (a refusal is only the stop reason)."""
+        if isinstance(piece, Text):
+            if self.kind != "text":
+                yield from self.open("text", {"type": "text", "text": ""})
+                for cite in self.cites:
+                    yield self.delta({"type": "citations_delta", "citation": _location(cite)})
+                self.cites = []
+            yield self.delta({"type": "text_delta", "text": piece.text})
+        elif isinstance(piece, Cite):
+            yield from self.close()  # the cited text is a block of its own
+            self.cites.append(piece)
+        elif isinstance(piece, Reasoning):
+            yield from self.reasoning(piece)
+        elif isinstance(piece, Redacted):
+            yield from self.open("redacted", {"type": "redacted_thinking", "data": piece.data})
+            yield from self.close()
+        elif isinstance(piece, Call):
+            yield from self.call(piece)
+
+    def reasoning(self, piece: Reasoning) -> Iterator[bytes]:
+        if self.kind != "thinking":
+            yield from self.open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+        yield self.delta({"type": "thinking_delta", "thinking": piece.text})
+        self.thinking.append(piece.text)
+        if piece.signature:  # a signed piece ends its block
+            self.signature = piece.signature
+            yield from self.close()
+
+    def call(self, piece: Call) -> Iterator[bytes]:
+        call_id = self.ctx.call_id("toolu_01", self.calls, piece, 22)
+        block: dict[str, Any] = {"type": "tool_use", "id": call_id, "name": piece.name}
+        block["input"] = {}
+        yield from self.open("tool_use", block)
+        for frag in ["", *fragments(dumps(piece.arguments_object()).decode())]:
+            yield self.delta({"type": "input_json_delta", "partial_json": frag})
+        yield from self.close()
+        self.calls += 1
 
     def open(self, kind: str, block: dict[str, Any]) -> list[bytes]:
         out = self.close()
@@ -87,17 +151,9 @@ def _via_tool(ctx: Ctx) -> bool:
     return OUTPUT_TOOL in names and bool(ctx.reply.content)
 
 
-def _text_block(ctx: Ctx, via_tool: bool) -> tuple[str, dict[str, Any]]:
-    if not via_tool:
-        return "text", {"type": "text", "text": ""}
+def _output_block(ctx: Ctx) -> dict[str, Any]:
     block = {"type": "tool_use", "id": ctx.ident("toolu_01", 22), "name": OUTPUT_TOOL}
-    return "tool_use", {**block, "input": {}}
-
-
-def _text_delta(text: str, via_tool: bool) -> dict[str, Any]:
-    if via_tool:
-        return {"type": "input_json_delta", "partial_json": text}
-    return {"type": "text_delta", "text": text}
+    return {**block, "input": {}}
 
 
 def _as_tool_call(ctx: Ctx) -> Ctx:
@@ -128,32 +184,18 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     }
     yield sse({"type": "message_start", "message": message}, "message_start")
     blocks = _Blocks(ctx)
-    calls = 0
     for piece in ctx.reply.pieces:
-        if isinstance(piece, Text):
-            kind, start = _text_block(ctx, via_tool)
-            if blocks.kind != kind:
-                yield from blocks.open(kind, start)
-            yield blocks.delta(_text_delta(piece.text, via_tool))
-        elif isinstance(piece, Reasoning):
-            if blocks.kind != "thinking":
-                start = {"type": "thinking", "thinking": "", "signature": ""}
-                yield from blocks.open("thinking", start)
-            yield blocks.delta({"type": "thinking_delta", "thinking": piece.text})
-        elif isinstance(piece, Call):
-            call_id = ctx.call_id("toolu_01", calls, piece, 22)
-            block: dict[str, Any] = {"type": "tool_use", "id": call_id, "name": piece.name}
-            block["input"] = {}
-            yield from blocks.open("tool_use", block)
-            for frag in ["", *fragments(dumps(piece.arguments_object()).decode())]:
-                yield blocks.delta({"type": "input_json_delta", "partial_json": frag})
-            yield from blocks.close()
-            calls += 1
+        if isinstance(piece, Text) and via_tool:  # structured output through the output tool
+            if blocks.kind != "output":
+                yield from blocks.open("output", _output_block(ctx))
+            yield blocks.delta({"type": "input_json_delta", "partial_json": piece.text})
         elif isinstance(piece, Pause):
             yield float(piece.seconds)
-        else:
+        elif isinstance(piece, Fail):
             yield sse(error_object(piece, True), "error")
             return
+        else:
+            yield from blocks.piece(piece)
     yield from blocks.close()
     stop = wire_finish(ctx.reply.resolved_finish(), _FINISH)
     if via_tool and ctx.reply.finish_reason is None:
@@ -164,22 +206,36 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
     yield sse({"type": "message_stop"}, "message_stop")
 
 
+def _content(ctx: Ctx) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
+    calls = 0
+    cites: list[Cite] = []
+    for p in merged(ctx.reply.pieces):
+        if isinstance(p, Text):
+            block: dict[str, Any] = {"type": "text", "text": p.text}
+            if cites:
+                block["citations"] = [_location(c) for c in cites]
+            content.append(block)
+            cites = []
+        elif isinstance(p, Cite):
+            cites.append(p)
+        elif isinstance(p, Reasoning):
+            sig = p.signature or signature_for(p.text)
+            content.append({"type": "thinking", "thinking": p.text, "signature": sig})
+        elif isinstance(p, Redacted):
+            content.append({"type": "redacted_thinking", "data": p.data})
+        elif isinstance(p, Call):
+            call_id = ctx.call_id("toolu_01", calls, p, 22)
+            args = p.arguments_object()
+            content.append({"type": "tool_use", "id": call_id, "name": p.name, "input": args})
+            calls += 1
+    return content
+
+
 def body(ctx: Ctx) -> dict[str, Any]:
     if _via_tool(ctx):
         ctx = _as_tool_call(ctx)
-    content: list[dict[str, Any]] = []
-    calls = 0
-    for p in merged(ctx.reply.pieces):
-        if isinstance(p, Text):
-            content.append({"type": "text", "text": p.text})
-        elif isinstance(p, Reasoning):
-            content.append({"type": "thinking", "thinking": p.text, "signature": _signature(ctx)})
-        elif isinstance(p, Call):
-            call_id = ctx.call_id("toolu_01", calls, p, 22)
-            content.append(
-                {"type": "tool_use", "id": call_id, "name": p.name, "input": p.arguments_object()}
-            )
-            calls += 1
+    content = _content(ctx)
     return {
         "id": ctx.ident("msg_01", 22),
         "type": "message",

@@ -54,7 +54,7 @@ class Codec(BaseCodec):
         model = req.model or self.config.default_model
         if not model:
             raise ConfigurationError(f"{self.provider}: a model name is required")
-        body = request_body(req, model)
+        body = request_body(req, model, self.provider)
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
         if self.config.api_key:
             headers["x-goog-api-key"] = self.config.api_key

@@ -2,6 +2,14 @@
 
 See the package docstring for the wire facts, the generated tool-call ids and why thought
 signatures travel on the call's ``provider_data``.
+
+The ordered turn: a chunk of one plain text (or thought) part is the hot path. Any other chunk
+is read part by part, in order: a part with a ``thoughtSignature`` is a part of its own that
+keeps it (a text part's ``provider_data``, a thought's reasoning-block ``signature``, a
+function call's ``provider_data``); unsigned thoughts join one reasoning block; parts that are
+neither text nor calls (``executableCode``, ``codeExecutionResult``...) are provider parts,
+sent back as received. ``groundingMetadata`` becomes the answer's citations: one per grounding
+chunk a support cites, with the supported segment (Gemini counts its offsets in UTF-8 bytes).
 """
 
 from __future__ import annotations
@@ -10,12 +18,12 @@ import hashlib
 import json
 from typing import Any
 
-from ..._codec import Delta, ToolDelta, loads
+from ..._codec import Delta, PartDelta, ToolDelta, loads
 from ...errors import ProtocolError
-from ...llm import Usage
-from .._base import as_dict, as_int
+from ...llm import Citation, Usage
+from .._base import as_dict, as_int, as_str
 from .errors import inband_error
-from .request import GENERATED_ID_PREFIX, WIRE_KEY
+from .parts import GENERATED_ID_PREFIX, WIRE_KEY
 
 __all__ = ["BLOCKED", "Parser"]
 
@@ -45,11 +53,12 @@ def _call_id(response_id: str, index: int, name: str, args: str) -> str:
 class Parser:
     """Per-stream state: how many tool calls came so far."""
 
-    __slots__ = ("_calls", "_last_usage", "_provider", "complete", "response_id")
+    __slots__ = ("_calls", "_grounding", "_last_usage", "_provider", "complete", "response_id")
 
     def __init__(self, provider: str) -> None:
         self._provider = provider
         self._calls = 0
+        self._grounding: Any = None  # the last groundingMetadata read
         self._last_usage: tuple[Any, Usage | None] = (None, None)  # raw usageMetadata, parsed
         self.complete = False
         self.response_id: str | None = None  # responseId (read off the last chunk)
@@ -71,15 +80,17 @@ class Parser:
         body = cand.get("content")
         parts = body.get("parts") if body.__class__ is dict else None
         part = parts[0] if parts.__class__ is list and len(parts) == 1 else None
-        tools: list[ToolDelta] | None = None
-        if part.__class__ is dict and "functionCall" not in part:  # hot: one text part
-            text = part.get("text")
+        tools: list[ToolDelta | PartDelta] | None = None
+        content = reasoning = ""
+        if part.__class__ is dict and "text" in part and "thoughtSignature" not in part:
+            text = part.get("text")  # hot: one plain text part
             content = text if text.__class__ is str else ""
-            reasoning = ""
             if part.get("thought") is True:
                 content, reasoning = "", content
-        else:
-            content, reasoning, tools = self._parts(parts if isinstance(parts, list) else [], obj)
+        elif parts:
+            tools = self._parts(parts if isinstance(parts, list) else [], obj)
+        if "groundingMetadata" in cand:
+            tools = self._citations(cand["groundingMetadata"], tools)
         finish = cand.get("finishReason")
         if finish.__class__ is not str or not finish:
             finish = None
@@ -104,24 +115,55 @@ class Parser:
         model = model if model.__class__ is str else None
         return Delta(content, reasoning, tools or None, usage, finish, model, None, end)
 
-    def _parts(self, parts: list[Any], obj: dict[str, Any]) -> tuple[str, str, list[ToolDelta]]:
-        content: list[str] = []
-        reasoning: list[str] = []
-        tools: list[ToolDelta] = []
+    def _parts(self, parts: list[Any], obj: dict[str, Any]) -> list[ToolDelta | PartDelta]:
+        """Every part of a chunk, in order (see the module docstring)."""
+        items: list[ToolDelta | PartDelta] = []
         for part in parts:
             if not isinstance(part, dict):
                 continue
+            sig = as_str(part.get("thoughtSignature")) or None
             call = part.get("functionCall")
             if isinstance(call, dict):
-                tools.append(self._tool(call, part.get("thoughtSignature"), obj))
+                items.append(self._tool(call, sig, obj))
                 continue
             text = part.get("text")
-            if isinstance(text, str) and text:
-                (reasoning if part.get("thought") is True else content).append(text)
-            # executableCode, codeExecutionResult, inlineData, signature-only parts: not text
-        return "".join(content), "".join(reasoning), tools
+            if not isinstance(text, str):
+                items.append(PartDelta("part", raw=part))  # code execution, inline data...
+            elif part.get("thought") is True:
+                close = sig is not None  # a signed thought is a block of its own
+                items.append(PartDelta("reasoning", text, signature=sig, new=close, close=close))
+            elif text or sig is not None:
+                data = None if sig is None else {WIRE_KEY: {"thoughtSignature": sig}}
+                items.append(PartDelta("text", text, provider_data=data))
+        return items
 
-    def _tool(self, call: dict[str, Any], signature: Any, obj: dict[str, Any]) -> ToolDelta:
+    def _citations(self, meta: Any, items: Any) -> Any:
+        """The answer's citations from a ``groundingMetadata`` (once per distinct value)."""
+        if not isinstance(meta, dict) or meta == self._grounding:
+            return items
+        self._grounding = meta
+        chunks = [as_dict(as_dict(c).get("web")) for c in meta.get("groundingChunks") or ()]
+        out: list[ToolDelta | PartDelta] = list(items or ())
+        supports = meta.get("groundingSupports")
+        for support in supports if isinstance(supports, list) else ():
+            seg = as_dict(as_dict(support).get("segment"))
+            for i in as_dict(support).get("groundingChunkIndices") or ():
+                web = chunks[i] if isinstance(i, int) and 0 <= i < len(chunks) else {}
+                cite = Citation(
+                    url=as_str(web.get("uri")),
+                    title=as_str(web.get("title")),
+                    cited_text=as_str(seg.get("text")),
+                    start=as_int(seg.get("startIndex")) or 0,
+                    end=as_int(seg.get("endIndex")),
+                )
+                out.append(PartDelta("answer_citation", citation=cite, data="utf-8"))
+        if not supports:  # sources without supported segments
+            for web in chunks:
+                cite = Citation(url=as_str(web.get("uri")), title=as_str(web.get("title")))
+                out.append(PartDelta("answer_citation", citation=cite))
+        return out or None
+
+    def _tool(self, call: dict[str, Any], signature: str | None, obj: dict[str, Any]) -> ToolDelta:
         name = call.get("name")
         name = name if isinstance(name, str) else ""
         raw_args = call.get("args")
@@ -136,7 +178,5 @@ class Parser:
         else:
             response_id = obj.get("responseId")
             call_id = _call_id(str(response_id or ""), index, name, args)
-        data = None
-        if isinstance(signature, str) and signature:
-            data = {WIRE_KEY: {"thoughtSignature": signature}}
+        data = None if signature is None else {WIRE_KEY: {"thoughtSignature": signature}}
         return ToolDelta(index, call_id, name, args, data)

@@ -5,6 +5,12 @@ with CRLF, each a whole ``GenerateContentResponse``; parallel calls in one chunk
 chunk carries ``finishReason`` and ``usageMetadata``. Errors: ``google.rpc.Status``
 ``{"error": {code, message, status}}`` (a bad key: 400 INVALID_ARGUMENT with an ``ErrorInfo``
 reason ``API_KEY_INVALID``), as the HTTP body or as a data line.
+
+Thinking: thought parts (``thought: true``, with a signed piece's ``thoughtSignature``); like
+Gemini 3, the first function call of a reply is signed when the model is a ``gemini-3`` one or
+the reply has reasoning (with the emulator's signature, ``_frames.signature_for``). A refusal is the
+``SAFETY`` finish reason with no text; citations are the last chunk's ``groundingMetadata``
+(``groundingChunks`` and ``groundingSupports`` whose segments count UTF-8 bytes).
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..._replies import Call, Fail, Pause, Reasoning, Text
-from .._frames import KIND_BY_STATUS, Ctx, Frame, merged, sse, wire_finish
+from ..._replies import Call, Cite, Fail, Pause, Piece, Reasoning, Text
+from .._frames import KIND_BY_STATUS, Ctx, Frame, merged, signature_for, spans, sse, wire_finish
 
 _FINISH = {
     "stop": "STOP",
@@ -23,15 +29,48 @@ _FINISH = {
 }
 
 
-def _part(piece: Text | Reasoning | Call) -> dict[str, Any]:
+def _signs(ctx: Ctx) -> bool:
+    return ctx.model.startswith("gemini-3") or any(
+        isinstance(p, Reasoning) for p in ctx.reply.pieces
+    )
+
+
+def _part(piece: Piece, sign: bool = False) -> dict[str, Any] | None:
+    """A piece as a part (None: pieces Gemini has no part for)."""
     if isinstance(piece, Text):
         return {"text": piece.text}
     if isinstance(piece, Reasoning):
-        return {"text": piece.text, "thought": True}
+        out: dict[str, Any] = {"text": piece.text, "thought": True}
+        if piece.signature:
+            out["thoughtSignature"] = piece.signature
+        return out
+    if not isinstance(piece, Call):
+        return None  # a refusal is a finish reason, citations go in groundingMetadata
     call: dict[str, Any] = {"name": piece.name, "args": piece.arguments_object()}
     if piece.id is not None:
         call["id"] = piece.id
-    return {"functionCall": call}
+    part: dict[str, Any] = {"functionCall": call}
+    if sign:
+        part["thoughtSignature"] = signature_for(piece.name + piece.arguments_json())
+    return part
+
+
+def _grounding(pieces: Any) -> dict[str, Any] | None:
+    cited = spans(pieces, utf8=True)
+    cites = [(p, cited[i]) for i, p in enumerate(pieces) if isinstance(p, Cite)]
+    if not cites:
+        return None
+    urls = list(dict.fromkeys(c.url for c, _ in cites))
+    titles = {c.url: c.title for c, _ in cites}
+    chunks = [{"web": {"uri": u, "title": titles[u] or u}} for u in urls]
+    supports = [
+        {
+            "segment": {"startIndex": start, "endIndex": end, "text": text},
+            "groundingChunkIndices": [urls.index(c.url)],
+        }
+        for c, (start, end, text) in cites
+    ]
+    return {"groundingChunks": chunks, "groundingSupports": supports}
 
 
 def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
@@ -39,6 +78,9 @@ def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]
     out: dict[str, Any] = {"candidates": [cand]}
     if final:
         cand["finishReason"] = wire_finish(ctx.reply.resolved_finish(), _FINISH)
+        grounding = _grounding(ctx.reply.pieces)
+        if grounding is not None:
+            cand["groundingMetadata"] = grounding
         u = ctx.usage
         meta: dict[str, Any] = {
             "promptTokenCount": u.prompt_tokens,
@@ -63,6 +105,7 @@ def _sse(obj: Any) -> bytes:
 def stream(ctx: Ctx) -> Iterator[Frame]:
     held: list[dict[str, Any]] | None = None  # parts of the chunk not sent yet
     held_calls = False
+    sign = _signs(ctx)
     for piece in ctx.reply.pieces:
         if isinstance(piece, Pause | Fail):
             if held is not None:
@@ -73,7 +116,11 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
                 return
             yield float(piece.seconds)
             continue
-        part = _part(piece)
+        part = _part(piece, sign and isinstance(piece, Call))
+        if part is None:
+            continue
+        if isinstance(piece, Call):
+            sign = False  # the first call of the reply is signed
         if isinstance(piece, Call) and held is not None and held_calls:
             held.append(part)  # parallel calls arrive in one chunk
             continue
@@ -84,7 +131,12 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
 
 def body(ctx: Ctx) -> dict[str, Any]:
-    parts = [_part(p) for p in merged(ctx.reply.pieces) if not isinstance(p, Fail | Pause)]
+    parts, sign = [], _signs(ctx)
+    for p in merged(ctx.reply.pieces, signed_apart=True):
+        part = _part(p, sign and isinstance(p, Call))
+        if part is not None:
+            parts.append(part)
+            sign = sign and not isinstance(p, Call)
     return _chunk(ctx, parts or [{"text": ""}], True)
 
 

@@ -1,7 +1,12 @@
 """Gemini request bodies: turns and parts, tool declarations, tool choice, tool results, extras.
 
 Facts from the Gemini API reference ("Generating content", "Function calling", "Schema",
-"Thought signatures"). The codec (``codec.py``) adds the URL and headers.
+"Thought signatures", "Thinking"). The codec (``codec.py``) adds the URL and headers; message
+parts are written by ``parts.py``. ``ChatRequest.reasoning`` becomes
+``generationConfig.thinkingConfig`` ``{thinkingBudget, includeThoughts: true}``, the budget from
+``budget_tokens`` or the effort (:data:`BUDGETS`). A failed tool call
+(``Message.tool(..., is_error=True)``) answers under ``error`` ("Function calling": use
+``output`` for the function's output and ``error`` for error details).
 """
 
 from __future__ import annotations
@@ -12,23 +17,23 @@ from typing import Any
 
 from ..._output import output_spec
 from ...errors import ConfigurationError
-from ...llm import ChatRequest, Message, Role, Tool, ToolCall
+from ...llm import ChatRequest, Message, Role, TextPart, Tool
 from .._base import present
+from .parts import GENERATED_ID_PREFIX, WIRE_KEY, model_parts, user_parts
 
-__all__ = ["GENERATED_ID_PREFIX", "SKIP_SIGNATURE", "WIRE_KEY", "request_body"]
+__all__ = ["BUDGETS", "GENERATED_ID_PREFIX", "SKIP_SIGNATURE", "WIRE_KEY", "request_body"]
 
-GENERATED_ID_PREFIX = "kcall_"
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's sentinel for replayed history
-WIRE_KEY = "gemini"  # the key of this wire's provider_data
+BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}  # thinking budget per effort
 
 
-def request_body(req: ChatRequest, model: str) -> dict[str, Any]:
+def request_body(req: ChatRequest, model: str, provider: str = "gemini") -> dict[str, Any]:
     """The ``GenerateContentRequest`` body, extras merged."""
     body: dict[str, Any] = {}
     system = [{"text": m.content} for m in req.messages if m.role is Role.SYSTEM]
     if system:
         body["systemInstruction"] = {"parts": system}
-    body["contents"] = _contents(req.messages, model)
+    body["contents"] = _contents(req.messages, model, provider)
     if req.tools:
         body["tools"] = [{"functionDeclarations": [declaration(t) for t in req.tools]}]
     if req.tool_choice is not None:
@@ -40,6 +45,9 @@ def request_body(req: ChatRequest, model: str) -> dict[str, Any]:
     )
     if req.stop:
         config["stopSequences"] = list(req.stop)
+    if req.reasoning is not None:
+        budget = req.reasoning.budget_tokens or BUDGETS[req.reasoning.effort]
+        config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
     spec = output_spec(req.output_schema)
     if spec is not None:  # responseJsonSchema takes JSON Schema; never also responseSchema
         config["responseMimeType"] = "application/json"
@@ -50,7 +58,7 @@ def request_body(req: ChatRequest, model: str) -> dict[str, Any]:
     return body
 
 
-def _contents(messages: Sequence[Message], model: str) -> list[dict[str, Any]]:
+def _contents(messages: Sequence[Message], model: str, provider: str) -> list[dict[str, Any]]:
     names: dict[str, str] = {}  # tool-call id -> function name, for results without a name
     out: list[dict[str, Any]] = []
     sentinel = model.removeprefix("models/").startswith("gemini-3")
@@ -58,44 +66,24 @@ def _contents(messages: Sequence[Message], model: str) -> list[dict[str, Any]]:
         if m.role is Role.SYSTEM:
             continue
         if m.role is Role.TOOL:
-            part = response_part(m, names)
+            part = response_part(m, names, provider)
             if out and out[-1].get("_tools"):  # parallel results go in one user turn
                 out[-1]["parts"].append(part)
             else:
                 out.append({"role": "user", "parts": [part], "_tools": True})
             continue
         if m.role is Role.USER:
-            out.append({"role": "user", "parts": [{"text": m.content}]})
+            out.append({"role": "user", "parts": user_parts(provider, m)})
             continue
-        parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
-        calls = [_call_part(c) for c in m.tool_calls]
+        parts = model_parts(provider, m)
+        calls = [p for p in parts if "functionCall" in p]
         if sentinel and calls and not any("thoughtSignature" in p for p in calls):
             calls[0]["thoughtSignature"] = SKIP_SIGNATURE
         names.update((c.id, c.name) for c in m.tool_calls if c.id)
-        out.append({"role": "model", "parts": parts + calls})
+        out.append({"role": "model", "parts": parts})
     for item in out:
         item.pop("_tools", None)
     return out
-
-
-def _call_part(c: ToolCall) -> dict[str, Any]:
-    try:
-        args = json.loads(c.arguments or "{}")
-    except ValueError:
-        args = None
-    if not isinstance(args, dict):
-        raise ConfigurationError(
-            f"tool call {c.name!r}: Gemini needs arguments that are a JSON object"
-        )
-    call: dict[str, Any] = {"name": c.name, "args": args}
-    if c.id and not c.id.startswith(GENERATED_ID_PREFIX):
-        call["id"] = c.id
-    part: dict[str, Any] = {"functionCall": call}
-    mine = (c.provider_data or {}).get(WIRE_KEY)
-    signature = mine.get("thoughtSignature") if isinstance(mine, Mapping) else None
-    if isinstance(signature, str) and signature:
-        part["thoughtSignature"] = signature
-    return part
 
 
 def merge(body: dict[str, Any], extras: Mapping[str, Any]) -> None:
@@ -161,9 +149,13 @@ def tool_choice(choice: str | Mapping[str, Any]) -> dict[str, Any]:
     return {"mode": "ANY", "allowedFunctionNames": [choice]}
 
 
-def response_part(m: Message, names: dict[str, str]) -> dict[str, Any]:
+def response_part(m: Message, names: dict[str, str], provider: str = "gemini") -> dict[str, Any]:
     """A tool result: JSON-object content is the response as is; other text is
-    ``{"output": text}`` (the key the API reference names for a function's output)."""
+    ``{"output": text}`` (the key the API reference names for a function's output), and a
+    failure ``{"error": ...}``."""
+    for part in m.parts:
+        if not isinstance(part, TextPart):
+            raise ConfigurationError(f"{provider}: a Gemini tool result takes text only")
     name = m.name or names.get(m.tool_call_id or "")
     if not name:
         raise ConfigurationError(
@@ -175,7 +167,9 @@ def response_part(m: Message, names: dict[str, str]) -> dict[str, Any]:
     except ValueError:
         value = None
     response: dict[str, Any] = {"name": name, "response": value}
-    if not isinstance(value, dict):
+    if m.is_error:
+        response["response"] = {"error": value if isinstance(value, dict) else m.content}
+    elif not isinstance(value, dict):
         response["response"] = {"output": m.content}
     if m.tool_call_id and not m.tool_call_id.startswith(GENERATED_ID_PREFIX):
         response["id"] = m.tool_call_id

@@ -1,21 +1,24 @@
-"""The Ollama codec: request building here; ``events`` parses lines, ``errors`` types errors.
+"""The Ollama codec: request building here; ``events`` parses lines, ``errors`` types errors,
+``parts`` writes messages.
 
-Pure: no I/O, no state between requests.
+Pure: no I/O, no state between requests. ``ChatRequest.reasoning`` is ``think: true`` (the
+effort and budget are not Ollama settings; ``extras={"think": "high"}`` picks a level on the
+models that take one).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..._codec import Delta, HTTPRequest, dumps
 from ..._output import output_spec
-from ...errors import APIStatusError, ConfigurationError, ProtocolError
-from ...llm import ChatRequest, FinishReason, Message, Role, ToolCall
+from ...errors import APIStatusError, ProtocolError
+from ...llm import ChatRequest, FinishReason
 from .._base import BaseCodec, json_object, present
 from . import errors
 from .events import Parser
+from .parts import messages
 
 __all__ = ["Codec"]
 
@@ -35,9 +38,11 @@ class Codec(BaseCodec):
     def build_request(self, req: ChatRequest) -> HTTPRequest:
         body: dict[str, Any] = {
             "model": req.model or self.config.default_model,
-            "messages": _messages(req.messages),
+            "messages": messages(self.provider, req.messages),
             "stream": True,
         }
+        if req.reasoning is not None:
+            body["think"] = True
         # Ollama has no tool_choice: "none" sends no tools, other choices cannot be expressed
         if req.tools and req.tool_choice != "none":
             body["tools"] = [
@@ -101,37 +106,3 @@ class Codec(BaseCodec):
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
         return errors.http_error(self.provider, status, headers, body)
-
-
-def _messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    names: dict[str, str] = {}  # tool-call id -> function name, for results without a name
-    out = []
-    for m in messages:
-        if m.role is Role.TOOL:
-            item: dict[str, Any] = {"role": "tool", "content": m.content}
-            name = m.name or names.get(m.tool_call_id or "")
-            if name:
-                item["tool_name"] = name
-            out.append(item)
-            continue
-        item = {"role": m.role.value, "content": m.content}
-        if m.role is Role.ASSISTANT and m.tool_calls:
-            item["tool_calls"] = [_call(c) for c in m.tool_calls]
-            names.update((c.id, c.name) for c in m.tool_calls if c.id)
-        out.append(item)
-    return out
-
-
-def _call(c: ToolCall) -> dict[str, Any]:
-    try:
-        args = json.loads(c.arguments or "{}")
-    except ValueError:
-        args = None
-    if not isinstance(args, dict):
-        raise ConfigurationError(
-            f"tool call {c.name!r}: Ollama needs arguments that are a JSON object"
-        )
-    out: dict[str, Any] = {"function": {"name": c.name, "arguments": args}}
-    if c.id:
-        out["id"] = c.id  # newer servers echo ids; older ones ignore unknown fields
-    return out

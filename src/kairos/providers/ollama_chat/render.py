@@ -3,7 +3,9 @@
 Shapes from the recorded bodies in ``tests/providers/ollama-chat/fixtures`` and
 ``docs/api.md``: tool-call arguments as objects, a final ``done: true`` line with
 ``done_reason``, ``prompt_eval_count`` and ``eval_count``. Errors (``docs/api/errors.mdx``):
-``{"error": "text"}``; once lines were written the server drops the status.
+``{"error": "text"}``; once lines were written the server drops the status. Ollama has no
+refusal, citation or signed-reasoning fields: a refusal is plain content, citations and redacted
+reasoning are not sent.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ..._replies import Call, Fail, Pause, Reasoning, Refusal, Text
 from .._frames import Ctx, Frame, dumps, wire_finish
 
 _FINISH = {
@@ -56,7 +58,7 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
     calls = 0
     for piece in ctx.reply.pieces:
-        if isinstance(piece, Text):
+        if isinstance(piece, Text | Refusal):
             yield line({"role": "assistant", "content": piece.text})
         elif isinstance(piece, Reasoning):
             yield line({"role": "assistant", "content": "", "thinking": piece.text})
@@ -66,7 +68,7 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
             calls += 1
         elif isinstance(piece, Pause):
             yield float(piece.seconds)
-        else:
+        elif isinstance(piece, Fail):
             yield dumps(error_object(piece, True)) + b"\n"
             return
     yield dumps(_done(ctx, {"role": "assistant", "content": ""})) + b"\n"
@@ -74,6 +76,8 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
 def body(ctx: Ctx) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": ctx.reply.content}
+    if ctx.reply.refusal:
+        message["content"] += ctx.reply.refusal
     if ctx.reply.reasoning:
         message["thinking"] = ctx.reply.reasoning
     if ctx.reply.calls:

@@ -15,6 +15,7 @@ from ...llm import ChatRequest, FinishReason
 from .._base import BaseCodec, CodecConfig, json_object
 from . import errors
 from .events import Parser
+from .parts import echo_mode
 from .request import request_body
 
 __all__ = ["Codec"]
@@ -36,14 +37,21 @@ class Codec(BaseCodec):
         super().__init__(config)
         self.include_usage = bool(config.options.get("include_usage", True))
         self.max_tokens_field = str(config.options.get("max_tokens_field", "max_tokens"))
+        # per-preset round-trip and reasoning rules (providers/_presets.py)
+        self.reasoning_echo = config.options.get("reasoning_echo", "none")
+        self.reasoning_param = str(config.options.get("reasoning_param", "openai"))
 
     # -- requests --------------------------------------------------------------------------
     def build_request(self, req: ChatRequest) -> HTTPRequest:
+        model = req.model or self.config.default_model
         body = request_body(
             req,
-            req.model or self.config.default_model,
+            model,
             include_usage=self.include_usage,
             max_tokens_field=self.max_tokens_field,
+            provider=self.provider,
+            echo=echo_mode(self.reasoning_echo, model),
+            reasoning_param=self.reasoning_param,
             json_mode_only=bool(self.config.options.get("json_mode_only", False)),
         )
         body.update(req.extras)

@@ -4,8 +4,10 @@ Shapes from the recorded bodies in ``tests/providers/openai-chat/fixtures``:
 ``chat.completion.chunk`` SSE lines, reasoning as ``reasoning_content`` (DeepSeek, DashScope),
 tool calls with ``index``/``id`` then argument fragments, a finish chunk, a usage-only chunk
 (``choices: []``, only when the request asked for ``stream_options.include_usage``) and
-``data: [DONE]``. Errors: ``{"error": {message, type, param, code}}`` (OpenAI API reference,
-"Error codes"); in-band as OpenRouter and Groq send them, with the status in ``status_code``.
+``data: [DONE]``. A refusal streams as ``refusal`` pieces and ends with ``stop``; a citation as
+an ``annotations`` entry (``url_citation`` with the span of the text it supports), as OpenRouter
+streams them. Errors: ``{"error": {message, type, param, code}}`` (OpenAI API reference, "Error
+codes"); in-band as OpenRouter and Groq send them, with the status in ``status_code``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ..._replies import Call, Cite, Fail, Pause, Reasoning, Refusal, Reply, Text
 from ...llm import Usage
-from .._frames import KIND_BY_STATUS, Ctx, Frame, fragments, merged, sse
+from .._frames import KIND_BY_STATUS, Ctx, Frame, fragments, merged, spans, sse
 
 __all__ = ["body", "error_object", "error_status", "http_error_body", "stream"]
 
@@ -43,6 +45,21 @@ def _usage(u: Usage) -> dict[str, Any]:
     return out
 
 
+def _finish(reply: Reply) -> str:
+    """OpenAI ends a refusal with ``stop``."""
+    if reply.refusal and reply.finish_reason is None:
+        return "stop"
+    return reply.resolved_finish()
+
+
+def _annotation(cite: Cite, span: tuple[int, int, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {"url": cite.url, "title": cite.title or ""}
+    found.update(start_index=span[0], end_index=span[1])
+    if cite.text is not None:
+        found["content"] = cite.text
+    return {"type": "url_citation", "url_citation": found}
+
+
 def stream(ctx: Ctx) -> Iterator[Frame]:
     base = {
         "id": ctx.ident("chatcmpl-"),
@@ -57,11 +74,16 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
 
     yield chunk({"role": "assistant", "content": ""})
     calls = 0
-    for piece in ctx.reply.pieces:
+    cited = spans(ctx.reply.pieces)
+    for i, piece in enumerate(ctx.reply.pieces):
         if isinstance(piece, Text):
             yield chunk({"content": piece.text})
         elif isinstance(piece, Reasoning):
             yield chunk({"reasoning_content": piece.text})
+        elif isinstance(piece, Refusal):
+            yield chunk({"refusal": piece.text})
+        elif isinstance(piece, Cite):
+            yield chunk({"annotations": [_annotation(piece, cited[i])]})
         elif isinstance(piece, Call):
             fn = {"name": piece.name, "arguments": ""}
             head = {"index": calls, "id": ctx.call_id("call_", calls, piece), "type": "function"}
@@ -71,10 +93,10 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
             calls += 1
         elif isinstance(piece, Pause):
             yield float(piece.seconds)
-        else:
+        elif isinstance(piece, Fail):
             yield sse(error_object(piece, True))
             return
-    yield chunk({}, ctx.reply.resolved_finish())
+    yield chunk({}, _finish(ctx.reply))
     if ctx.include_usage:
         yield sse({**base, "choices": [], "usage": _usage(ctx.usage)})
     yield b"data: [DONE]\n\n"
@@ -86,6 +108,14 @@ def body(ctx: Ctx) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": ctx.reply.content or None}
     if ctx.reply.reasoning:
         message["reasoning_content"] = ctx.reply.reasoning
+    if ctx.reply.refusal:
+        message["refusal"] = ctx.reply.refusal
+    cited = spans(ctx.reply.pieces)
+    notes = [
+        _annotation(p, cited[i]) for i, p in enumerate(ctx.reply.pieces) if isinstance(p, Cite)
+    ]
+    if notes:
+        message["annotations"] = notes
     if calls:
         message["tool_calls"] = [
             {
@@ -99,7 +129,7 @@ def body(ctx: Ctx) -> dict[str, Any]:
         "index": 0,
         "message": message,
         "logprobs": None,
-        "finish_reason": ctx.reply.resolved_finish(),
+        "finish_reason": _finish(ctx.reply),
     }
     return {
         "id": ctx.ident("chatcmpl-"),

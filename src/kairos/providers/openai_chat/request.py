@@ -1,6 +1,14 @@
-"""Chat Completions request bodies: messages, tools, tool choice and sampling fields.
+"""Chat Completions request bodies: messages, tools, tool choice, sampling and reasoning.
 
-Facts from the OpenAI API reference ("Chat Completions", "Function calling").
+Facts from the OpenAI API reference ("Chat Completions", "Function calling", "Reasoning").
+Message parts are written by ``parts.py``. ``ChatRequest.reasoning`` is mapped by the preset's
+``reasoning_param`` option (each provider's own docs):
+
+* ``openai`` (the default): ``reasoning_effort``;
+* ``openrouter``: ``reasoning: {effort}`` or ``{max_tokens}`` when a budget is given;
+* ``deepseek``: ``thinking: {type: enabled}`` and ``reasoning_effort``;
+* ``dashscope``: ``enable_thinking: true`` and ``thinking_budget`` when given;
+* ``none``: nothing is sent (servers without a reasoning setting).
 """
 
 from __future__ import annotations
@@ -9,9 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._output import OutputSpec, output_spec
-from ...llm import ChatRequest, Message, Role
+from ...llm import ChatRequest, Reasoning
+from .parts import message
 
-__all__ = ["request_body"]
+__all__ = ["reasoning_fields", "request_body"]
 
 
 def request_body(
@@ -20,12 +29,16 @@ def request_body(
     *,
     include_usage: bool,
     max_tokens_field: str,
+    provider: str = "openai",
+    echo: str = "none",
+    reasoning_param: str = "openai",
     json_mode_only: bool = False,
 ) -> dict[str, Any]:
-    """The body without extras (the codec merges ``req.extras`` last)."""
+    """The body without extras (the codec merges ``req.extras`` last). ``echo``: which
+    reasoning assistant messages carry back (``parts.echo_mode``)."""
     body: dict[str, Any] = {
         "model": model,
-        "messages": [_message(m) for m in req.messages],
+        "messages": [message(m, provider, echo) for m in req.messages],
         "stream": True,
     }
     if include_usage:
@@ -53,6 +66,8 @@ def request_body(
             body[key] = value
     if req.stop:
         body["stop"] = list(req.stop)
+    if req.reasoning is not None:
+        body.update(reasoning_fields(req.reasoning, reasoning_param))
     spec = output_spec(req.output_schema)
     if spec is not None:
         body["response_format"] = _response_format(spec, json_mode_only)
@@ -69,20 +84,25 @@ def _response_format(spec: OutputSpec, json_mode_only: bool) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": schema}
 
 
+def reasoning_fields(r: Reasoning, param: str) -> dict[str, Any]:
+    """The request fields of a reasoning setting, in the preset's style."""
+    if param == "openrouter":
+        if r.budget_tokens is not None:
+            return {"reasoning": {"max_tokens": r.budget_tokens}}
+        return {"reasoning": {"effort": r.effort}}
+    if param == "deepseek":
+        return {"thinking": {"type": "enabled"}, "reasoning_effort": r.effort}
+    if param == "dashscope":
+        out: dict[str, Any] = {"enable_thinking": True}
+        if r.budget_tokens is not None:
+            out["thinking_budget"] = r.budget_tokens
+        return out
+    if param == "none":
+        return {}
+    return {"reasoning_effort": r.effort}
+
+
 def _tool_choice(choice: str | Mapping[str, Any]) -> Any:
     if isinstance(choice, str) and choice not in ("auto", "none", "required"):
         return {"type": "function", "function": {"name": choice}}
     return choice if isinstance(choice, str) else dict(choice)
-
-
-def _message(m: Message) -> dict[str, Any]:
-    if m.role is Role.TOOL:
-        return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
-    out: dict[str, Any] = {"role": m.role.value, "content": m.content}
-    if m.role is Role.ASSISTANT and m.tool_calls:
-        out["content"] = m.content or None
-        out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in m.tool_calls
-        ]
-    return out

@@ -170,7 +170,7 @@ def stream(ctx: Ctx) -> Iterator[Frame]:
             failed = _response(ctx, "failed", items.done, error=_failed(err))
             yield items.event("response.failed", response=failed)
             return
-        else:
+        elif isinstance(piece, Text | Reasoning | Call):
             if items.kind is not type(piece) or isinstance(piece, Call):
                 yield from items.open(piece)
             yield from items.delta(piece)
