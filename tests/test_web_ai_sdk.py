@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 
 import kairos.web
-from kairos.testing import AsyncFunctionProvider, Call, Fail, Reasoning, Reply, Text
+from kairos.testing import (
+    AsyncFunctionProvider,
+    Call,
+    Cite,
+    Fail,
+    Reasoning,
+    Refusal,
+    Reply,
+    Text,
+)
 from web_support import serve_app
 
 ROOT = Path(__file__).parent.parent
@@ -57,6 +66,10 @@ def model(req: kairos.ChatRequest) -> Reply:
         )
     if prompt == "fail":
         return Reply([Text("Partial "), Fail("overloaded", "the model is overloaded")])
+    if prompt == "cite":
+        return Reply([Cite("https://example.com/a", "Source A", "q"), Text("Paris.")])
+    if prompt == "refuse":
+        return Reply([Refusal("I can't help with that.")])
     return Reply.text(f"You said: {prompt}")
 
 
@@ -68,6 +81,7 @@ def test_the_ai_sdk_reads_kairos_web_streams() -> None:
     node = _node()
     image = {"type": "file", "mediaType": "image/png", "filename": "cat.png", "url": "data:,"}
     requests = [user("tools"), user("fail"), user("hello"), user("look", image)]
+    requests += [user("cite"), user("refuse")]
     app = kairos.web.chat_app(AsyncFunctionProvider(model, wire="anthropic"))
     with serve_app(app) as url:
         out = subprocess.run(
@@ -78,7 +92,7 @@ def test_the_ai_sdk_reads_kairos_web_streams() -> None:
             env={**os.environ, "NO_COLOR": "1"},
         )
     assert out.returncode == 0, out.stderr
-    tools, fail, hello, refused = json.loads(out.stdout)
+    tools, fail, hello, refused, cited, declined = json.loads(out.stdout)
 
     assert tools["headers"] == {"ui": "v1", "type": "text/event-stream"}
     assert tools["errors"] == []
@@ -104,4 +118,11 @@ def test_the_ai_sdk_reads_kairos_web_streams() -> None:
     assert [p["text"] for p in hello["message"]["parts"] if p["type"] == "text"] == [
         "You said: hello"
     ]
-    assert "cannot send files or images" in refused["thrown"]  # the 400's text, as useChat shows
+    assert "neither http(s) nor a base64 data: URL" in refused["thrown"]  # useChat shows the 400
+
+    assert cited["errors"] == [] and declined["errors"] == []
+    sources = [p for p in cited["message"]["parts"] if p["type"] == "source-url"]
+    assert [(p["url"], p.get("title")) for p in sources] == [("https://example.com/a", "Source A")]
+    # an Anthropic refusal is its stop reason alone (no text): the finish says content filter
+    assert declined["message"]["metadata"]["finishReason"] == "content_filter"
+    assert declined["chunks"][-2:] == ["finish-step", "finish"]

@@ -67,7 +67,12 @@ def _browser_or_skip() -> Any:
 
 
 def upstream_reply(seen: Seen) -> Raw:
-    prompt = seen.json()["messages"][-1]["content"]
+    content = seen.json()["messages"][-1]["content"]
+    prompt = content
+    if isinstance(content, list):  # text and image parts: say what the model was shown
+        texts = [p.get("text", "") for p in content if p.get("type") == "text"]
+        images = [p["image_url"]["url"][:22] for p in content if p.get("type") == "image_url"]
+        prompt = " ".join(texts) + "".join(f" [{i}]" for i in images)
     if "forever" in prompt:
         return Raw(pieces=endless(chunk("x "), GAP, 8.0))
     if "fail" in prompt:
@@ -229,16 +234,26 @@ def test_mid_stream_error_shows_the_one_line_message(page: Any) -> None:
     assert reply_text(reply) == "Partial answer"
 
 
-def test_an_attached_image_is_refused_clearly_and_the_chat_goes_on(page: Any) -> None:
+def test_an_attached_image_reaches_the_model(page: Any) -> None:
     page.locator("input[type=file]").set_input_files(
         {"name": "dot.png", "mimeType": "image/png", "buffer": PNG}
     )
     page.locator("ul#attachments img").wait_for(timeout=WAIT * 1000)
     reply = ask(page, "what is in this picture?")
+    reply.locator("[data-part=meta]").wait_for(timeout=WAIT * 1000)
+    # the upstream received the image as an OpenAI image_url part with the PNG's data URL
+    assert reply_text(reply) == "Echo: what is in this picture? [data:image/png;base64,]"
+
+
+def test_an_attachment_no_model_takes_is_refused_clearly_and_the_chat_goes_on(page: Any) -> None:
+    page.locator("input[type=file]").set_input_files(
+        {"name": "notes.zip", "mimeType": "application/zip", "buffer": b"PK\x03\x04"}
+    )
+    reply = ask(page, "what is in this archive?")
     error = reply.locator("[data-part=error]")
     error.wait_for(timeout=WAIT * 1000)
-    assert "dot.png" in error.text_content()
-    assert "cannot send files or images" in error.text_content()
+    assert "notes.zip" in error.text_content()
+    assert "images, PDF, text and audio only" in error.text_content()
     page.wait_for_function("!document.querySelector('#send').disabled", timeout=WAIT * 1000)
     after = ask(page, "hello again")
     after.locator("[data-part=meta]").wait_for(timeout=WAIT * 1000)

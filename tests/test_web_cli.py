@@ -226,7 +226,7 @@ def test_the_readme_fastapi_example_works(monkeypatch: Any) -> None:
         {"role": "system", "content": "Answer briefly."},
         {"role": "user", "content": "hola"},
     ]
-    assert refused.status_code == 400 and "cannot send files or images" in refused.text
+    assert refused.status_code == 400 and "neither http(s) nor a base64 data: URL" in refused.text
 
 
 def test_the_wheel_ships_the_page(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ import kairos.web
 from kairos.testing import (
     AsyncScriptedProvider,
     Call,
+    Cite,
     Fail,
     FunctionProvider,
+    Refusal,
     Reply,
     ScriptedProvider,
     Text,
@@ -92,6 +94,34 @@ def test_reasoning_block_then_text_block(run: Any) -> None:
     assert parts[7] == {"type": "reasoning-end", "id": reasoning_id}
     assert joined(parts, "reasoning") == "The user greets me."
     assert joined(parts, "text") == "Hello there."
+
+
+@pytest.mark.parametrize("run", RUNNERS, ids=["sync", "async"])
+def test_a_refusal_is_its_own_text_block_and_the_finish_says_content_filter(run: Any) -> None:
+    parts = run(Reply([Text("Let me see. "), Refusal("I can't help with that.")]), "openai")
+    texts = [p for p in parts if p["type"] == "text-start"]
+    assert len(texts) == 2  # the answer's text, then the refusal's
+    assert joined(parts, "text") == "Let me see. I can't help with that."
+    finish = parts[-1]
+    assert finish["finishReason"] == "content-filter"
+    assert finish["messageMetadata"]["refusal"] == "I can't help with that."
+
+
+@pytest.mark.parametrize("run", RUNNERS, ids=["sync", "async"])
+@pytest.mark.parametrize("wire", ["openai", "anthropic", "gemini"])
+def test_citations_become_source_url_parts_before_the_finish(run: Any, wire: str) -> None:
+    reply = Reply([Cite("https://example.com/a", "Source A", "quoted"), Text("Paris is sunny.")])
+    parts = run(reply, wire)
+    kinds = types(parts)
+    (source,) = [p for p in parts if p["type"] == "source-url"]
+    assert source == {
+        "type": "source-url",
+        "sourceId": "source-1",
+        "url": "https://example.com/a",
+        "title": "Source A",
+    }
+    assert kinds.index("source-url") > kinds.index("text-end")
+    assert kinds[-2:] == ["finish-step", "finish"]
 
 
 @pytest.mark.parametrize("wire", ["openai", "anthropic", "gemini", "ollama"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -87,18 +88,45 @@ def test_answered_tool_calls_become_calls_and_results_per_step() -> None:
         ("c2", "lookup", {}),
     ]  # c3 has no result: providers refuse a call without an answer, so it is left out
     assert m[2] == kairos.Message.tool('{"temp": 18}', "c1", "get_weather")
-    assert m[3] == kairos.Message.tool("error: not found", "c2", "lookup")
+    assert m[3] == kairos.Message.tool("not found", "c2", "lookup", is_error=True)
     assert m[4] == kairos.Message.assistant("It is 18 degrees.")
     assert len(m) == 5
 
 
-def test_file_parts_are_refused_with_a_one_line_400() -> None:
-    image = {"type": "file", "mediaType": "image/png", "filename": "cat.png", "url": "data:,"}
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")  # a PNG's signature and first chunk
+
+
+def test_file_parts_become_media_parts_in_order() -> None:
+    png = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    pdf = "data:application/pdf;base64," + base64.b64encode(b"%PDF-1.4 x").decode()
+    image = {"type": "file", "mediaType": "image/png", "filename": "cat.png", "url": png}
+    doc = {"type": "file", "mediaType": "application/pdf", "filename": "r.pdf", "url": pdf}
+    linked = {"type": "file", "mediaType": "image/jpeg", "url": "https://example.com/a.jpg"}
+    (m,) = read_chat_request(body(ui("user", text("What is this?"), image, doc, linked))).messages
+    first, picture, report, remote = m.parts
+    assert isinstance(first, kairos.TextPart) and first.text == "What is this?"
+    assert isinstance(picture, kairos.Image) and picture.data == PNG
+    assert picture.media_type == "image/png"
+    assert isinstance(report, kairos.Document) and report.filename == "r.pdf"
+    assert isinstance(remote, kairos.Image) and remote.url == "https://example.com/a.jpg"
+    assert m.content == "What is this?"
+
+
+@pytest.mark.parametrize(
+    ("part", "says"),
+    [
+        ({"mediaType": "image/png", "filename": "cat.png", "url": "data:,"}, "cat.png: its url"),
+        ({"mediaType": "image/png", "url": "data:image/png;base64,@@"}, "broken base64"),
+        ({"mediaType": "application/zip", "filename": "a.zip", "url": "data:,"}, "a.zip"),
+        ({"filename": "x.png"}, "x.png without 'mediaType'"),
+    ],
+    ids=["not-base64", "broken-base64", "zip", "no-url"],
+)
+def test_unreadable_file_parts_are_a_one_line_400(part: dict[str, Any], says: str) -> None:
     with pytest.raises(BadChatRequest) as info:
-        read_chat_request(body(ui("user", text("What is this?"), image)))
+        read_chat_request(body(ui("user", text("What is this?"), {"type": "file", **part})))
     message = str(info.value)
-    assert "cat.png" in message and "cannot send files or images" in message
-    assert "\n" not in message
+    assert says in message and "\n" not in message
     assert info.value.http_status == 400
     assert isinstance(info.value, kairos.ConfigurationError)
 

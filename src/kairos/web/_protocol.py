@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import KairosError
-from ..llm import StreamChunk, ToolCall
+from ..llm import Citation, StreamChunk, ToolCall
 
 __all__ = [
     "DONE",
@@ -51,9 +51,10 @@ FINISH_REASONS = {
     "cancelled": "other",
 }
 
-# (part prefix, StreamChunk attribute): each row is a block kind streamed with ids. A future
-# chunk field (a refusal, say) is one more row here, or its own case in PartEncoder.chunk.
-BLOCKS = (("reasoning", "reasoning"), ("text", "content"))
+# (part prefix, StreamChunk attribute): each row is a block kind streamed with ids. A refusal
+# is text of its own block (any useChat page shows it), and the finish says content-filter and
+# carries it in the metadata as ``refusal``.
+BLOCKS = (("reasoning", "reasoning"), ("text", "content"), ("text", "refusal"))
 
 log = logging.getLogger("kairos.web")
 
@@ -119,7 +120,8 @@ class PartEncoder:
         self.message_id = message_id or f"msg-{uuid.uuid4().hex}"
         self.metadata = metadata
         self.finished = False
-        self._open: tuple[str, str] | None = None  # (kind, id) of the open block
+        self._open: tuple[str, str, str] | None = None  # (kind, attribute, id) of the open block
+        self._refusal: list[str] = []
         self._blocks = 0
         self._tools: dict[int, _ToolState] = {}
         self._sent_len = 0  # argument characters sent as deltas, all calls
@@ -128,22 +130,35 @@ class PartEncoder:
     def start(self) -> list[Part]:
         return [{"type": "start", "messageId": self.message_id}, {"type": "start-step"}]
 
-    def chunk(self, chunk: StreamChunk) -> list[Part]:
-        """The parts for one chunk (often one ``text-delta``)."""
+    def chunk(self, chunk: StreamChunk, citations: Sequence[Citation] = ()) -> list[Part]:
+        """The parts for one chunk (often one ``text-delta``). With the ``done`` chunk,
+        ``citations`` (the response's) go out as ``source-url`` parts."""
         if self.finished:
             return []
         parts: list[Part] = []
         for kind, attr in BLOCKS:
             delta = getattr(chunk, attr)
             if delta:
-                block_id = self._block(kind, parts)
+                block_id = self._block(kind, attr, parts)
                 parts.append({"type": f"{kind}-delta", "id": block_id, "delta": delta})
+                if attr == "refusal":
+                    self._refusal.append(delta)
         if chunk.done or (not (chunk.content or chunk.reasoning) and self._tool_read_due()):
             calls = chunk.tool_calls
             if calls:
                 self._tool_deltas(calls, parts, final=chunk.done and chunk.error is None)
         if chunk.done:
+            parts += self._sources(citations)
             parts += self._finish(chunk)
+        return parts
+
+    def _sources(self, citations: Sequence[Citation]) -> list[Part]:
+        parts = self._close_block()
+        for n, cite in enumerate(c for c in citations if c.url):
+            source: Part = {"type": "source-url", "sourceId": f"source-{n + 1}", "url": cite.url}
+            if cite.title:
+                source["title"] = cite.title
+            parts.append(source)
         return parts
 
     def fail(self, exc: BaseException) -> list[Part]:
@@ -162,20 +177,20 @@ class PartEncoder:
         return [*self._close_block(), *self._end({"type": "finish"})]
 
     # -- blocks -------------------------------------------------------------------------------
-    def _block(self, kind: str, parts: list[Part]) -> str:
-        if self._open is not None and self._open[0] == kind:
-            return self._open[1]
+    def _block(self, kind: str, attr: str, parts: list[Part]) -> str:
+        if self._open is not None and self._open[1] == attr:
+            return self._open[2]
         parts += self._close_block()
         self._blocks += 1
         block_id = f"{kind}-{self._blocks}"
-        self._open = (kind, block_id)
+        self._open = (kind, attr, block_id)
         parts.append({"type": f"{kind}-start", "id": block_id})
         return block_id
 
     def _close_block(self) -> list[Part]:
         if self._open is None:
             return []
-        kind, block_id = self._open
+        kind, _, block_id = self._open
         self._open = None
         return [{"type": f"{kind}-end", "id": block_id}]
 
@@ -248,6 +263,8 @@ class PartEncoder:
             finish["finishReason"] = FINISH_REASONS.get(final.finish_reason, "other")
         if self.metadata is not None:
             finish["messageMetadata"] = self.metadata(final)
+            if self._refusal:
+                finish["messageMetadata"]["refusal"] = "".join(self._refusal)
         return [*parts, *self._end(finish)]
 
     def _end(self, finish: Part) -> list[Part]:

@@ -9,19 +9,25 @@
   without a result are left out (providers reject a call that has no answer);
 * ``step-start`` parts split an assistant message into one kairos message per step;
 * ``reasoning``, ``source-*`` and ``data-*`` parts are not sent back to the model;
-* ``file`` parts are refused with :class:`BadChatRequest` (HTTP 400): :class:`kairos.Message`
-  holds text only for now, and dropping an image the user asked about would give a confident
-  answer about a picture the model never saw. (This changes when messages carry images.)
+* ``file`` parts of a user message (``{mediaType, url, filename?}``, the URL a ``data:`` URL as
+  ``useChat`` sends attachments, or an http(s) URL) become :class:`kairos.Image` (``image/*``),
+  :class:`kairos.Document` (PDF and ``text/*``) or :class:`kairos.Audio` (``audio/*``) parts in
+  order with the text; another media type or a broken data URL is a :class:`BadChatRequest`
+  (HTTP 400), and a provider that cannot take a part refuses it before any request (a one-line
+  error on the page): an attachment is never dropped silently;
+* a tool part in state ``output-error`` is a failed tool result (``is_error``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._content import Audio, Document, Image
 from ..errors import ConfigurationError
-from ..llm import ChatRequest, Message, Role, ToolCall
+from ..llm import ChatRequest, Message, Part, Role, ToolCall
 
 __all__ = ["BadChatRequest", "read_chat_request"]
 
@@ -81,8 +87,42 @@ def _message(ui: Any, n: int) -> list[Message]:
         _check_part(part, n)
     if role is Role.ASSISTANT:
         return _assistant(parts)
+    files = [_file(p, n) for p in parts if p["type"] == "file"]
     text = "\n".join(p["text"] for p in parts if p["type"] == "text")
+    if files and role is Role.USER:
+        return [Message.user(*([text] if text else []), *files)]
     return [Message(role, text)]
+
+
+def _file(part: Mapping[str, Any], n: int) -> Part:
+    """A UI ``file`` part as a kairos media part."""
+    media, url = part.get("mediaType"), part.get("url")
+    name = part.get("filename") if isinstance(part.get("filename"), str) else None
+    if not isinstance(media, str) or not isinstance(url, str):
+        raise _fail(f"message {n} attaches {name or 'a file'} without 'mediaType' and 'url'")
+    kind = media.split("/")[0]
+    cls: Any = {"image": Image, "audio": Audio}.get(kind)
+    if cls is None and (media == "application/pdf" or kind == "text"):
+        cls = Document
+    if cls is None:
+        raise _fail(f"message {n} attaches {name or media}: images, PDF, text and audio only")
+    extra = {"filename": name} if cls is Document and name else {}
+    if url.startswith(("http://", "https://")):
+        made: Part = cls.from_url(url, media, **extra)
+    else:
+        data = _data_url(url, f"message {n} attaches {name or media}")
+        made = cls.from_bytes(data, media, **extra)
+    return made
+
+
+def _data_url(url: str, what: str) -> bytes:
+    head, comma, data = url.partition(",")
+    if not head.startswith("data:") or not comma or not head.endswith(";base64"):
+        raise _fail(f"{what}: its url is neither http(s) nor a base64 data: URL")
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError:
+        raise _fail(f"{what}: its data: URL holds broken base64") from None
 
 
 def _check_part(part: Any, n: int) -> None:
@@ -91,12 +131,6 @@ def _check_part(part: Any, n: int) -> None:
     kind = part["type"]
     if kind == "text" and not isinstance(part.get("text"), str):
         raise _fail(f"message {n} has a text part without 'text'")
-    if kind == "file":
-        name = part.get("filename") or part.get("mediaType") or "a file"
-        raise _fail(
-            f"message {n} attaches {name}: kairos cannot send files or images to the model yet "
-            "(messages hold text only); remove the attachment and send the text"
-        )
 
 
 def _assistant(parts: Sequence[Mapping[str, Any]]) -> list[Message]:
@@ -139,8 +173,7 @@ def _tool(part: Mapping[str, Any]) -> tuple[ToolCall, Message] | None:
         raise _fail("a tool part has no 'toolCallId' or tool name")
     call = ToolCall(call_id, name, json.dumps(part.get("input", {}), ensure_ascii=False))
     if state == "output-error":
-        result = f"error: {part.get('errorText', '')}"
-    else:
-        output = part.get("output")
-        result = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+        return call, Message.tool(str(part.get("errorText", "")), call_id, name, is_error=True)
+    output = part.get("output")
+    result = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     return call, Message.tool(result, call_id, name)

@@ -131,7 +131,7 @@ class UIMessageStream:
                     async for chunk in chunks:
                         if self._cancelled:
                             break
-                        parts = enc.chunk(chunk)
+                        parts = enc.chunk(chunk, self._citations() if chunk.done else ())
                         if parts:
                             yield _frame(parts)
                         if chunk.done:
@@ -147,6 +147,11 @@ class UIMessageStream:
             yield DONE
         finally:
             await self._aclose_upstream()
+
+    def _citations(self) -> Any:
+        """The sources of the answer, once it is complete (kairos streams only)."""
+        response = getattr(self._upstream, "response", None)
+        return getattr(response, "citations", ())
 
     def _adopt(self, stream: Any) -> None:
         with self._lock:

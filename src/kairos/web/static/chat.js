@@ -70,6 +70,7 @@
       else if (t === "text-delta" || t === "reasoning-delta") this.grow(chunk.id, chunk.delta);
       else if (t === "text-end" || t === "reasoning-end") this.close(chunk.id);
       else if (t.startsWith("tool-input-")) this.tool(t.slice(11), chunk);
+      else if (t === "source-url") this.source(chunk);
       else if (t === "error") this.fail(chunk.errorText);
       else if (t === "finish") this.finish(chunk.messageMetadata);
       scroll();
@@ -128,6 +129,15 @@
       }
     }
 
+    source(chunk) {
+      this.message.parts.push({ type: "source-url", sourceId: chunk.sourceId, url: chunk.url,
+        title: chunk.title });
+      const link = el("a", { href: chunk.url, textContent: chunk.title || chunk.url });
+      link.rel = "noopener noreferrer";
+      this.node.append(el("div", { className: "source", dataset: { part: "source" } },
+        el("span", { textContent: "source: " }), link));
+    }
+
     fail(text) {
       this.node.append(el("div", { className: "error", textContent: text,
         attrs: { role: "alert" }, dataset: { part: "error" } }));
@@ -140,6 +150,7 @@
 
     finish(meta) {
       this.message.metadata = meta;
+      if (meta && meta.refusal) this.node.dataset.refused = "true"; // the model declined
       for (const detail of this.node.querySelectorAll("details.reasoning")) detail.open = false;
       if (!meta) return;
       const bits = [];
