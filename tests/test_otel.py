@@ -5,6 +5,7 @@ stream can stop, sync and async) and a retry, over a real loopback HTTP server."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import subprocess
 import sys
@@ -144,6 +145,41 @@ def test_success_span_and_metrics(otel: Telemetry) -> None:
     (per_chunk,) = m["gen_ai.client.operation.time_per_output_chunk"]
     assert per_chunk.count == len(WORDS) - 1 and dict(per_chunk.attributes) == common
     assert "gen_ai.client.inference.operation.input_tokens" not in m
+
+
+def test_captured_content_keeps_media_and_reasoning_parts(
+    monkeypatch: pytest.MonkeyPatch, otel: Telemetry
+) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    otel.instrument()
+    png = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 8
+    big = kairos.Image.from_bytes(png + b"\0" * (70 * 1024), "image/png")
+    user = kairos.Message.user(
+        "What is this?",
+        kairos.Image.from_bytes(png, "image/png"),
+        kairos.Image.from_url("https://example.com/a.jpg"),
+        big,
+    )
+    with serving(ok_reply()) as srv:
+        llm(srv).chat(kairos.ChatRequest([user], model="m"))
+    attrs = otel.span().attributes or {}
+    (message,) = json.loads(str(attrs["gen_ai.input.messages"]))
+    text, small, remote, large = message["parts"]
+    assert text == {"type": "text", "content": "What is this?"}
+    assert small["type"] == "blob" and small["modality"] == "image"
+    assert base64.b64decode(small["content"]) == png and small["mime_type"] == "image/png"
+    assert remote == {
+        "type": "uri",
+        "uri": "https://example.com/a.jpg",
+        "modality": "image",
+        "mime_type": "image/jpeg",
+    }
+    assert large == {
+        "type": "blob",
+        "size": len(png) + 70 * 1024,
+        "modality": "image",
+        "mime_type": "image/png",
+    }
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

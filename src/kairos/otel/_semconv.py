@@ -14,7 +14,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._observe import CallEnd, CallInfo
-from ..llm import ChatResponse, Message, Role
+from ..llm import (
+    Audio,
+    ChatResponse,
+    Document,
+    Image,
+    Message,
+    ReasoningBlock,
+    Refusal,
+    Role,
+    TextPart,
+    ToolCall,
+)
 from ..providers import genai_provider
 
 __all__ = [
@@ -158,25 +169,39 @@ def _arguments(text: str) -> Any:
         return text  # not JSON: kept as the text received
 
 
+BLOB_LIMIT = 64 * 1024  # media bytes recorded inline up to this size; larger: size only
+
+
 def _parts(message: Message) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
+    """A message's parts in the conventions' shapes: text, tool_call, tool_call_response,
+    reasoning, and media as ``uri`` (a URL) or ``blob`` (base64 ``content`` when at most
+    :data:`BLOB_LIMIT` bytes, else only ``mime_type``, ``modality`` and ``size``)."""
     if message.role is Role.TOOL:
-        parts.append(
+        return [
             {"type": "tool_call_response", "id": message.tool_call_id, "response": message.content}
-        )
-        return parts
-    if message.content:
-        parts.append({"type": "text", "content": message.content})
-    for call in message.tool_calls:
-        parts.append(
-            {
-                "type": "tool_call",
-                "id": call.id,
-                "name": call.name,
-                "arguments": _arguments(call.arguments),
-            }
-        )
-    return parts
+        ]
+    return [p for p in (_part(part) for part in message.ordered_parts()) if p is not None]
+
+
+def _part(part: Any) -> dict[str, Any] | None:
+    if isinstance(part, TextPart):
+        return {"type": "text", "content": part.text} if part.text else None
+    if isinstance(part, ToolCall):
+        args = _arguments(part.arguments)
+        return {"type": "tool_call", "id": part.id, "name": part.name, "arguments": args}
+    if isinstance(part, ReasoningBlock):
+        return {"type": "reasoning", "content": part.text} if part.text else None
+    if isinstance(part, Refusal):
+        return {"type": "text", "content": part.text}
+    if isinstance(part, Image | Document | Audio):
+        out: dict[str, Any] = {"modality": part.kind, "mime_type": part.media_type}
+        if part.url:
+            return {"type": "uri", "uri": part.url, **out}
+        data = part.data or b""
+        if len(data) <= BLOB_LIMIT:
+            return {"type": "blob", "content": part.base64(), **out}
+        return {"type": "blob", "size": len(data), **out}
+    return None  # provider parts (server tools...): not part of the conventions
 
 
 def system_instructions(call: CallInfo) -> str | None:
