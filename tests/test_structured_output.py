@@ -18,7 +18,7 @@ import pydantic
 import pytest
 
 import kairos
-from kairos.testing import AsyncScriptedProvider, Call, Reply, ScriptedProvider
+from kairos.testing import AsyncScriptedProvider, Call, Refusal, Reply, ScriptedProvider
 from partial_json_checks import check_extends
 
 SCHEMA: dict[str, Any] = {
@@ -366,3 +366,23 @@ def test_the_readme_example_runs_offline() -> None:
     out = r.stdout.decode()
     assert out.count("\r") > 3  # the object was shown as it grew
     assert out.rstrip().endswith("'high_c': 23}]}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("wire", "reply", "says"),
+    [
+        ("openai-chat", Reply([Refusal("I can't share that.")]), "refused: I can't share that."),
+        ("anthropic-native", Reply([Refusal("no")]), "content filter"),
+        ("gemini", Reply.text('{"city": "Rome"', finish_reason="content_filter"), "content filter"),
+    ],
+    ids=["openai-refusal", "anthropic-refusal", "gemini-safety"],
+)
+def test_a_refusal_is_an_output_error_never_an_empty_object(
+    wire: str, mode: str, reply: Reply, says: str
+) -> None:
+    chunks, response, raised, _ = drain(wire, reply, mode, req())
+    err = chunks[-1].error
+    assert isinstance(err, kairos.OutputError) and raised is err, err
+    assert says in str(err) and response.object is None
+    assert err.partial is not None

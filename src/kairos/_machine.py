@@ -260,7 +260,7 @@ class StreamMachine:
     def finish(self) -> StreamChunk:
         if isinstance(self.acc, ObjectAccumulator):
             try:
-                self.object = self.acc.final_object()
+                self.object = self.acc.final_object(self._finish_reason())
             except OutputError as err:
                 return self.fail(err)
         return self._final()

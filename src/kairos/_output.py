@@ -122,12 +122,14 @@ class ObjectAccumulator(Accumulator):
         chunk._object = self.snapshot
         return chunk
 
-    def final_object(self) -> Any:
+    def final_object(self, finish: str | None = None) -> Any:
         """The complete, validated object; raises :class:`OutputError` (None for a turn that
-        ended with tool calls and no text)."""
+        ended with tool calls and no text). ``finish``: the turn's normalised finish reason."""
         if self.refused:
             refusal = " ".join("".join(self.turn.refusal).split())[:300]
             raise OutputError(f"the model refused: {refusal}")
+        if finish == "content_filter":
+            raise OutputError("the answer was stopped by the provider's content filter")
         if not self.content and self.calls:
             return None
         try:
