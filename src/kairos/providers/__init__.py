@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .. import _validate
 from .._codec import WireCodec
 from ..errors import ConfigurationError
 from ._base import CodecConfig
@@ -104,6 +105,26 @@ def split_model(spec: str) -> tuple[str, str]:
     raise ConfigurationError(f"unknown provider {name!r} in {spec!r}; known: {', '.join(PRESETS)}")
 
 
+def _key(preset: Preset, api_key: str | None, env: Mapping[str, str]) -> str | None:
+    """The key (``api_key=``, else the first of the preset's variables that is set), surrounding
+    whitespace stripped; a key HTTP cannot carry is refused naming where it came from."""
+    if api_key:
+        return _validate.api_key(api_key, "api_key")
+    for var in preset.key_env:
+        if env.get(var):
+            return _validate.api_key(env[var], var)
+    return None
+
+
+def _url(preset: Preset, base_url: str | None, env: Mapping[str, str]) -> str | None:
+    if base_url:
+        return _validate.base_url(base_url, "base_url")
+    var = preset.base_url_env
+    if var and env.get(var, "").strip():
+        return _validate.base_url(env[var], var)
+    return None
+
+
 def make_codec(
     name: str,
     *,
@@ -119,9 +140,11 @@ def make_codec(
     preset = PRESETS.get(name)
     if preset is None:
         raise ConfigurationError(f"unknown provider {name!r}; known: {', '.join(PRESETS)}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigurationError(f"options must be a mapping, not {type(options).__name__}")
+    _validate.check_text(model, "model")
     env = os.environ if env is None else env
-    key = api_key or next((env[k] for k in preset.key_env if env.get(k)), None)
-    url = base_url or (env.get(preset.base_url_env) if preset.base_url_env else None)
+    key, url = _key(preset, api_key, env), _url(preset, base_url, env)
     # The provider's own endpoint needs a key; a server at another base URL may not.
     if preset.key_required and not key and not url:
         wanted = " or ".join(preset.key_env)
@@ -129,14 +152,12 @@ def make_codec(
     url = url or preset.base_url
     if not url:
         raise ConfigurationError(f"{name}: a base URL is required (pass base_url=)")
-    if "://" not in url:  # "host:port", as OLLAMA_HOST allows
-        url = f"http://{url}"
     config = CodecConfig(
         provider=name,
         base_url=url.rstrip("/"),
         default_model=model or preset.default_model,
         api_key=key,
-        headers=dict(headers or {}),
+        headers=_validate.headers(headers),
         options={**preset.options, **(options or {})},
     )
     return codec_class(preset.wire)(config)  # type: ignore[call-arg]
