@@ -123,6 +123,7 @@ class Call:
         self.retries = 0  # retries made: what max_retries bounds
         self.fallback_used = False
         self.cancelled = False
+        self.waiting = False  # between attempts, waiting before a retry
         self.machine: StreamMachine | None = None
         self.response: Any = None
         self.lock = threading.Lock()
@@ -140,7 +141,9 @@ class Call:
                     return final  # an in-band error: the stream ends with its error chunk
                 return self._give_up(err)
             if wait > 0:
+                self.waiting = True  # a close() now cancels the call (see cancel())
                 yield Sleep(wait)
+                self.waiting = False
             if self.cancelled:
                 return self._give_up(Cancelled("the stream was closed by the caller"))
 
@@ -217,6 +220,6 @@ class Call:
         """Mark the call cancelled (unless its stream already ended); returns the current
         response, which the shell aborts so that a blocked read returns."""
         with self.lock:
-            if self.machine is None or not self.machine.done:
+            if self.machine is None or not self.machine.done or self.waiting:
                 self.cancelled = True
             return self.response

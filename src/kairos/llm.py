@@ -182,7 +182,8 @@ class StreamStats:
 
 class StreamChunk:
     """One piece of a stream. ``tool_calls`` is the list of calls accumulated so far; it is
-    built when read, so streams with long tool arguments stay linear."""
+    built when read (and not kept), so streams with long tool arguments or thousands of
+    parallel calls stay linear in time and memory."""
 
     __slots__ = (
         "_tools",
@@ -222,7 +223,7 @@ class StreamChunk:
     def tool_calls(self) -> tuple[ToolCall, ...]:
         tools = self._tools
         if callable(tools):
-            tools = self._tools = tools()
+            return tuple(tools())  # built on each read: a chunk holds O(1), not the calls
         return tuple(tools)
 
     def __repr__(self) -> str:
