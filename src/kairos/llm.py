@@ -35,6 +35,11 @@ Stream semantics (identical for every provider, sync and async)
   context.Canceled)``). Asyncio's own ``CancelledError`` is never swallowed.
 * ``chat(req)`` drains the same stream through the same codec, so the same bytes always give
   the same :class:`ChatResponse`; it raises the error a stream would have ended with.
+* Tool-call arguments are the JSON text as the model produced it, on every wire. Text that is
+  not a JSON object (a model's slip, or an answer cut by ``max_tokens``) does not fail the
+  stream or ``chat()``: the answer ends as the provider said, and
+  :meth:`ToolCall.parsed_arguments` raises :class:`kairos.ProtocolError` naming the call, so a
+  tool loop can tell the model instead of losing the whole answer.
 """
 
 from __future__ import annotations
@@ -76,7 +81,8 @@ class Role(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A call the model asked for. ``arguments`` is the JSON text exactly as received.
+    """A call the model asked for. ``arguments`` is the JSON text exactly as received, valid or
+    not: :meth:`parsed_arguments` says (see "Stream semantics" above).
 
     ``provider_data`` is opaque data that the wire which produced the call needs back when the
     call is sent again as history (Gemini's ``thoughtSignature``), keyed by wire name, e.g.

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 import kairos
-from harness import run
+from harness import case_names, load_case, run
 from kairos.providers.gemini.request import GENERATED_ID_PREFIX, SKIP_SIGNATURE
+from kairos.serve import EmulatorServer
 from loopback import LoopbackServer, Reply
 
 M = kairos.Message
@@ -368,7 +369,8 @@ def test_usage_is_the_last_reported_never_summed() -> None:
         ),
     )
     u = stream(body).response.usage
-    assert u == kairos.Usage(10, 7, 45, cached_tokens=4, reasoning_tokens=28)
+    # completion = candidates + thoughts (candidatesTokenCount excludes thoughts)
+    assert u == kairos.Usage(10, 7 + 28, 45, cached_tokens=4, reasoning_tokens=28)
 
 
 def test_thoughts_are_reasoning_and_non_text_parts_are_not_content() -> None:
@@ -528,3 +530,54 @@ def test_http_error_with_html_body(status: int, cls: type) -> None:
     err = info.value
     assert type(err) is cls and err.status == status
     assert "non-JSON text/html" in err.message and "upstream died" in err.message
+
+
+def test_tool_arguments_that_are_not_an_object_are_kept_and_parsed_arguments_says_so() -> None:
+    """The contract's one rule for every wire (see ``kairos.llm``). Gemini's ``args`` is JSON
+    already, so the case it can send is a value that is not an object."""
+    body = sse(
+        chunk(
+            {"functionCall": {"name": "lookup", "args": "not an object"}},
+            {"functionCall": {"name": "other", "args": [1, 2]}},
+            finish="STOP",
+            usageMetadata=usage(3, 4, 7),
+        )
+    )
+    out = stream(body)
+    assert out.final.error is None and out.response.finish_reason == "tool_calls"
+    first, second = out.response.tool_calls
+    assert (first.arguments, second.arguments) == ('"not an object"', "[1,2]")
+    for c in (first, second):
+        with pytest.raises(kairos.ProtocolError, match=f"'{c.name}'.*not a JSON object"):
+            c.parsed_arguments()
+
+
+def test_usage_follows_gemini_s_rule_on_every_recorded_case() -> None:
+    """candidatesTokenCount excludes thoughts: completion = candidates + thoughts, reasoning =
+    thoughts, and the recorded totals are prompt + candidates + thoughts (+ tool-use prompt)."""
+    for name in case_names("gemini"):
+        case, body = load_case("gemini", name)
+        raw = case["expected"]["raw_usage"]
+        thoughts = raw.get("thoughts_token_count") or 0
+        parts = raw["prompt_token_count"] + raw["candidates_token_count"] + thoughts
+        assert raw["total_token_count"] == parts + (raw.get("tool_use_prompt_token_count") or 0)
+        u = stream(body).response.usage
+        assert u is not None
+        assert u.completion_tokens == raw["candidates_token_count"] + thoughts, name
+        assert u.reasoning_tokens == raw.get("thoughts_token_count"), name
+        assert u.total_tokens == raw["total_token_count"], name
+
+
+def test_the_emulator_s_usage_metadata_follows_the_same_rule() -> None:
+    usage_in = {"prompt_tokens": 10, "completion_tokens": 30, "reasoning_tokens": 20}
+    script = {"replies": [{"reasoning": "hm", "text": "ok", "usage": usage_in}]}
+    with EmulatorServer(script) as srv:
+        url = f"{srv.url}/v1beta/models/m:streamGenerateContent?alt=sse"
+        raw = httpx.post(url, json={"contents": [{"role": "user", "parts": [{"text": "x"}]}]})
+        meta = [json.loads(line[5:]) for line in raw.text.splitlines() if line.startswith("data:")]
+        last = meta[-1]["usageMetadata"]
+        assert last["candidatesTokenCount"] == 10 and last["thoughtsTokenCount"] == 20
+        assert last["totalTokenCount"] == 10 + 10 + 20
+        with kairos.provider("gemini", base_url=srv.url, api_key=KEY) as p:
+            u = p.chat(REQ).usage
+    assert u == kairos.Usage(10, 30, 40, reasoning_tokens=20)

@@ -1,12 +1,13 @@
 """Anthropic Messages stream events -> deltas (see the package docstring for the events).
 
-Tool input arrives as ``input_json_delta`` fragments; the JSON is joined and checked once, when
-its block closes (never re-parsed per fragment). Fields of the wrong type count as absent.
+Tool input arrives as ``input_json_delta`` fragments, kept as received (never re-parsed per
+fragment); input that is not a JSON object is the caller's to detect with
+``ToolCall.parsed_arguments()``, as on every wire (see ``kairos.llm``). Fields of the wrong
+type count as absent.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +74,6 @@ class Parser:
         self._usage = UsageCounts()
         self._tools: dict[int, _ToolBlock] = {}  # open tool_use blocks by content-block index
         self._calls = 0
-        self._invalid: str | None = None  # a closed tool block whose input is not JSON
-        self._finish: str | None = None
         self.complete = False
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
@@ -109,7 +108,6 @@ class Parser:
         if kind == "message_delta":
             return self._message_delta(obj)
         if kind == "message_stop":
-            self._check_tools(self._finish)
             self.complete = True
             return Delta(end=True)
         return None  # ping and event types added after this codec was written
@@ -156,18 +154,11 @@ class Parser:
         tool = None if index is None else self._tools.pop(index, None)
         if tool is None:
             return None
-        if not tool.parts:
+        if not tool.parts and isinstance(tool.input, dict) and tool.input:
             # no fragments: the input given at block start (non-empty only in odd servers)
-            if isinstance(tool.input, dict) and tool.input:
-                return Delta(tools=[ToolDelta(tool.pos, None, None, dumps(tool.input).decode())])
-            return None  # the accumulator reports a call without input as "{}"
-        # the JSON is joined and checked once, when the block is complete
-        try:
-            valid = isinstance(json.loads("".join(tool.parts)), dict)
-        except (ValueError, RecursionError):
-            valid = False
-        if not valid and self._invalid is None:
-            self._invalid = tool.name
+            return Delta(tools=[ToolDelta(tool.pos, None, None, dumps(tool.input).decode())])
+        # the input is kept as the text received, valid JSON or not (the contract's rule:
+        # ToolCall.parsed_arguments() says whether it is); a call without input is "{}"
         return None
 
     def _message_delta(self, obj: dict[str, Any]) -> Delta:
@@ -175,13 +166,5 @@ class Parser:
         stop = delta.get("stop_reason")
         finish = stop if isinstance(stop, str) else None
         if finish:
-            self._check_tools(finish)
-            self._finish = finish
             self.complete = True  # a body ending right after this is not truncated
         return Delta(usage=self._usage.update(obj.get("usage")), finish=finish)
-
-    def _check_tools(self, finish: str | None) -> None:
-        """Tool input that is not a JSON object is a protocol error, unless the answer was cut
-        by max_tokens: then the text received so far is kept as the call's arguments."""
-        if self._invalid is not None and finish != "max_tokens":
-            raise ProtocolError(f"tool call {self._invalid!r} ended with invalid JSON input")

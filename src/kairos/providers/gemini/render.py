@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..._replies import Call, Fail, Pause, Reasoning, Text
+from ...llm import Usage
 from .._frames import KIND_BY_STATUS, Ctx, Frame, merged, sse, wire_finish
 
 _FINISH = {
@@ -34,22 +35,30 @@ def _part(piece: Text | Reasoning | Call) -> dict[str, Any]:
     return {"functionCall": call}
 
 
+def _usage_metadata(u: Usage) -> dict[str, Any]:
+    """Gemini's rule (as in the recorded bodies): ``candidatesTokenCount`` excludes thoughts,
+    ``thoughtsTokenCount`` counts them, total = prompt + candidates + thoughts. kairos'
+    completion count includes reasoning, so candidates = completion - reasoning."""
+    thoughts = u.reasoning_tokens or 0
+    candidates = max(u.completion_tokens - thoughts, 0)
+    meta: dict[str, Any] = {
+        "promptTokenCount": u.prompt_tokens,
+        "candidatesTokenCount": candidates,
+        "totalTokenCount": u.prompt_tokens + candidates + thoughts,
+    }
+    if u.cached_tokens is not None:
+        meta["cachedContentTokenCount"] = u.cached_tokens
+    if u.reasoning_tokens is not None:
+        meta["thoughtsTokenCount"] = u.reasoning_tokens
+    return meta
+
+
 def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
     cand: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
     out: dict[str, Any] = {"candidates": [cand]}
     if final:
         cand["finishReason"] = wire_finish(ctx.reply.resolved_finish(), _FINISH)
-        u = ctx.usage
-        meta: dict[str, Any] = {
-            "promptTokenCount": u.prompt_tokens,
-            "candidatesTokenCount": u.completion_tokens,
-            "totalTokenCount": u.total_tokens,
-        }
-        if u.cached_tokens is not None:
-            meta["cachedContentTokenCount"] = u.cached_tokens
-        if u.reasoning_tokens is not None:
-            meta["thoughtsTokenCount"] = u.reasoning_tokens
-        out["usageMetadata"] = meta
+        out["usageMetadata"] = _usage_metadata(ctx.usage)
     cand["index"] = 0
     out["modelVersion"] = ctx.model
     out["responseId"] = ctx.ident("", 22)
