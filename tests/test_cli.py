@@ -43,6 +43,7 @@ def kairos(*args: str, timeout: float = 30, **env: str) -> subprocess.CompletedP
         text=True,
         timeout=timeout,
         env=_env(**env),
+        stdin=subprocess.DEVNULL,  # no PROMPT and a non-terminal stdin: the prompt is read there
     )
 
 
@@ -207,6 +208,7 @@ def test_sigint_cancels_prints_partial_stats_and_exits_130() -> None:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             text=True,
             env=_env(),
         )
