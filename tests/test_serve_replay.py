@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,14 +39,15 @@ def _marker(fmt: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
+    root = Path(__file__).parent  # recorded paths must stay inside the folder given
     replies = [
         {
             "match": _marker(fmt, name),
-            "recorded": str(next((conformance(fmt) / name).glob("response.*"))),
+            "recorded": str(next((conformance(fmt) / name).glob("response.*")).relative_to(root)),
         }
         for fmt, name in CASES
     ]
-    with EmulatorServer({"replies": replies}) as srv:
+    with EmulatorServer({"replies": replies}, recorded=root) as srv:
         yield srv
 
 
@@ -83,8 +85,13 @@ def _run_async(spec: str, url: str, req: kairos.ChatRequest) -> Outcome:
 
 def _with_generated_ids(out: Outcome, expected: dict[str, Any]) -> dict[str, Any]:
     """Gemini and Ollama bodies carry no tool-call ids (the SDK says ``None``); kairos
-    generates distinct non-empty ones, which then stand in for the SDK's ``None``."""
+    generates distinct non-empty ones, which then stand in for the SDK's ``None``. A recorded
+    usage that counts thought tokens apart from the output (``thoughts_token_count``) is
+    compared with kairos' completion count, which includes them."""
     want = copy.deepcopy(expected)
+    thoughts = (want.get("raw_usage") or {}).get("thoughts_token_count")
+    if thoughts and want["usage"] is not None:
+        want["usage"]["completion_tokens"] += thoughts
     ids = [c.id for c in out.response.tool_calls]
     assert len(ids) == len(want["tool_calls"])
     assert all(ids) and len(set(ids)) == len(ids)

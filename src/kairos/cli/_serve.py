@@ -1,5 +1,6 @@
-"""``kairos serve [SCRIPT] [--host H] [--port P] [--recorded DIR]``: the emulator on the command
-line (see :mod:`kairos.serve`). Registered by ``kairos.cli``; errors are one line, exit 2."""
+"""``kairos serve [SCRIPT] [--host H] [--port P] [--recorded DIR] [--strict]``: the emulator on
+the command line (see :mod:`kairos.serve`). Registered by ``kairos.cli``; errors are one line,
+exit 2."""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--port", type=port, default=0, help="port to bind (default 0: a free port)")
     s.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer HTTP 400 (in the provider's error shape) where the script cannot answer "
+        "faithfully, e.g. tool calls to a request that offers no tools",
+    )
+    s.add_argument(
         "--recorded",
         metavar="DIR",
         help="without SCRIPT: replay every *.sse/*.ndjson/*.jsonl body under DIR in turn; "
@@ -41,4 +48,4 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..serve import serve  # ConfigurationError without the serve extra
 
-    return serve(args.script, args.host, args.port, recorded=args.recorded)
+    return serve(args.script, args.host, args.port, recorded=args.recorded, strict=args.strict)
