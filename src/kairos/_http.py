@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from . import _redirects
 from ._codec import HTTPRequest
 from ._options import CallOptions, Timeouts
 from .errors import (
@@ -94,52 +95,10 @@ def _proxy_errors() -> Iterator[None]:
         raise ConfigurationError(f"{where}: {why}") from None
 
 
-# -- the API key never follows a redirect to another host ---------------------------------------
-# httpx drops only ``Authorization`` on a cross-origin redirect; other wires carry the key in
-# their own header. Every request kairos builds names the headers that carry one of its secrets
-# and its origin (an extension, which httpx copies onto each redirect request); a request hook
-# on the client removes those headers from any redirect that leaves that origin, as httpx does
-# for ``Authorization`` (an http -> https upgrade of the same host keeps them).
-_GUARD = "kairos_key_headers"
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, url.port or default
-
-
-def _strip_cross_origin(request: httpx.Request) -> None:
-    guard = request.extensions.get(_GUARD)
-    if not guard:
-        return
-    (scheme, host, port), names = guard
-    now = _origin(request.url)
-    upgrade = (scheme, port, now[0], now[2]) == ("http", 80, "https", 443) and now[1] == host
-    if now != (scheme, host, port) and not upgrade:
-        for name in names:
-            request.headers.pop(name, None)
-
-
-async def _astrip_cross_origin(request: httpx.Request) -> None:
-    _strip_cross_origin(request)
-
-
 def guard_redirects(client: httpx.Client | httpx.AsyncClient) -> None:
-    """Install the hook that keeps key headers off cross-origin redirects (once per client;
-    on a client the caller passed too)."""
-    is_async = isinstance(client, httpx.AsyncClient)
-    hook: Any = _astrip_cross_origin if is_async else _strip_cross_origin
-    hooks = client.event_hooks.get("request")
-    if hooks is None:
-        client.event_hooks = {**client.event_hooks, "request": [hook]}
-    elif hook not in hooks:
-        hooks.append(hook)
-
-
-def _key_headers(req: HTTPRequest) -> tuple[str, ...]:
-    """The names of the request headers that carry one of its secrets (the API key)."""
-    secrets = [s for s in req.secrets if s]
-    return tuple(k for k, v in req.headers.items() if any(s in v for s in secrets))
+    """Keep the key's header off redirects that leave the request's origin (see _redirects);
+    also on a client the caller passed."""
+    _redirects.guard(client, is_async=isinstance(client, httpx.AsyncClient))
 
 
 class ReadTimedOut(Exception):
@@ -176,9 +135,7 @@ def _build(
     request = client.build_request(
         req.method, req.url, headers=_latin1(req.headers), content=req.body, timeout=timeout
     )
-    names = _key_headers(req)
-    if names:
-        request.extensions[_GUARD] = (_origin(request.url), names)
+    _redirects.mark(request, req)
     return request
 
 
