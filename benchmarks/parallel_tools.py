@@ -14,8 +14,10 @@ stream machine and accumulator. Rows:
     calls so far, e.g. ``kairos.web``);
 (c) ``list(stream)``, then read ``chunk.tool_calls`` of every 100th chunk afterwards.
 
-Time is the process's CPU time (``time.process_time``), best of ``--reps``; memory is the peak
-traced by ``tracemalloc`` during one run (the body itself is allocated before tracing starts).
+Time is the process's CPU time (``time.process_time``), best of ``--reps``, with the cyclic
+garbage collector off while timing (kairos makes no cycles here; a full collection of the 2N
+heap landing inside one run measures the collector); memory is the peak traced by
+``tracemalloc`` during one run (the body itself is allocated before tracing starts).
 The ratio columns compare 2N with N: ~2 means linear, ~4 quadratic. Run with
 ``PYTHONPATH=<other checkout>/src`` to measure another version of kairos.
 """
@@ -89,9 +91,11 @@ def measure(fn: Callable[[kairos.HTTPProvider, int], None], n: int, reps: int) -
     times = []
     for _ in range(reps):
         gc.collect()
+        gc.disable()  # a full collection of a large heap inside one run is noise, not kairos
         t0 = time.process_time()
         fn(p, n)
         times.append(time.process_time() - t0)
+        gc.enable()
     gc.collect()
     tracemalloc.start()
     fn(p, n)
