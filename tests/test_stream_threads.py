@@ -119,3 +119,41 @@ def test_two_threads_iterating_one_stream_get_a_typed_error() -> None:
         stream.close()
         assert reader_done.wait(WAIT)
     assert seen and seen[-1].done and isinstance(seen[-1].error, kairos.Cancelled)
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "pieces", "cls", "message"),
+    [
+        (
+            kairos.Timeouts(first_chunk=0.3),
+            [2.0],
+            kairos.FirstChunkTimeout,
+            "timed out after 0.3s waiting for the first chunk",
+        ),
+        (
+            kairos.Timeouts(idle=0.3),
+            [_chunk("x"), 2.0],
+            kairos.IdleTimeout,
+            "timed out after 0.3s waiting for the next chunk (idle)",
+        ),
+        (
+            kairos.Timeouts(total=0.3),
+            [_chunk("x"), 2.0],
+            kairos.DeadlineExceeded,
+            "timed out after 0.3s (the total deadline of the call)",
+        ),
+    ],
+    ids=["first-chunk", "idle", "total"],
+)
+def test_timeout_messages_name_their_clock(
+    timeouts: kairos.Timeouts, pieces: list[bytes | float], cls: type, message: str
+) -> None:
+    with (
+        LoopbackServer(lambda seen: Reply(pieces=pieces)) as server,
+        kairos.provider(
+            "openai", base_url=server.url, api_key="k", max_retries=0, timeout=timeouts
+        ) as p,
+        pytest.raises(cls) as info,
+    ):
+        p.chat(REQ)
+    assert str(info.value) == f"openai: {message}"
