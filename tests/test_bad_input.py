@@ -275,7 +275,7 @@ def test_a_closed_provider_used_again(server: LoopbackServer) -> None:
 
 def test_an_async_provider_in_a_second_event_loop() -> None:
     """Its own client: one per loop, so ``asyncio.run`` twice works. A client the caller
-    passed belongs to its first loop: a typed error saying why."""
+    passed keeps a connection of the first loop: a typed error saying why."""
     with EmulatorServer({"replies": ["ok"]}) as srv:
         url = srv.base_urls["OPENAI_BASE_URL"]
         p = kairos.async_provider("openai", base_url=url, api_key=KEY)
@@ -287,6 +287,6 @@ def test_an_async_provider_in_a_second_event_loop() -> None:
             "openai", base_url=url, api_key=KEY, http_client=httpx.AsyncClient()
         )
         assert asyncio.run(mine.chat(_req())).content == "ok"
-        with pytest.raises(kairos.ConfigurationError, match="another event loop"):
-            asyncio.run(mine.chat(_req()))
         assert len(srv.requests) == 4
+        with pytest.raises(kairos.ConfigurationError, match="event loop"):
+            asyncio.run(mine.chat(_req()))

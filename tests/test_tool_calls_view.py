@@ -73,7 +73,10 @@ def test_ten_thousand_parallel_calls_through_a_loopback_stream() -> None:
     with EmulatorServer({"replies": [{"tool_calls": calls}]}) as srv:
         url = srv.base_urls["OPENAI_BASE_URL"]
         with kairos.provider("openai", base_url=url, api_key="k") as p:
-            req = kairos.ChatRequest([kairos.Message.user("everywhere")], model="m")
+            weather = kairos.Tool("get_weather")
+            req = kairos.ChatRequest(
+                [kairos.Message.user("everywhere")], model="m", tools=[weather]
+            )
             with p.chat_stream(req) as stream:
                 chunks = list(stream)
     final = chunks[-1]

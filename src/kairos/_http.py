@@ -183,11 +183,19 @@ async def asend(
 def _unsendable(
     exc: Exception, client: httpx.Client | httpx.AsyncClient, provider: str
 ) -> KairosError:
-    """A request httpx refused to send: a closed client, or a URL or header it cannot carry."""
-    if isinstance(exc, RuntimeError) and not client.is_closed:
-        raise exc  # not ours to translate
+    """A request httpx refused to send: a closed client, an async client whose connections
+    belong to another event loop, or a URL or header it cannot carry."""
     if client.is_closed:
         return ConfigurationError("the http_client was closed; create a new one", provider=provider)
+    if isinstance(exc, RuntimeError):
+        if not isinstance(client, httpx.AsyncClient):
+            raise exc  # not ours to translate
+        return ConfigurationError(
+            f"the http_client cannot send from this event loop ({exc}): an httpx client's "
+            "connections belong to the loop that opened them (asyncio.run twice?); create the "
+            "client in the loop that uses it, or pass no http_client",
+            provider=provider,
+        )
     return ConfigurationError(f"the request cannot be sent ({exc})", provider=provider)
 
 

@@ -114,9 +114,9 @@ class HTTPProvider(_Base):
 class AsyncHTTPProvider(_Base):
     """The async twin of :class:`HTTPProvider`: ``await chat(req)``, ``await chat_stream(req)``.
 
-    An httpx client belongs to the event loop it was first used in. The provider owns one
-    client per event loop (so ``asyncio.run`` twice works); a client you pass is bound to the
-    first loop that uses it, and using it from another loop is a
+    An httpx client's connections belong to the event loop that opened them. The provider owns
+    one client per event loop (so ``asyncio.run`` twice works); a client you pass is used as
+    is, and when httpx cannot send from another loop the error is a
     :class:`~kairos.ConfigurationError` saying so."""
 
     def __init__(
@@ -132,16 +132,12 @@ class AsyncHTTPProvider(_Base):
         """The client for the running event loop."""
         import asyncio
 
+        if not self._own:
+            return self._client
         loop = asyncio.get_running_loop()
         client = self._loops.get(loop)
         if client is not None:
             return client
-        if self._loops and not self._own:
-            raise ConfigurationError(
-                f"{self.name}: the http_client given to async_provider() was first used in "
-                "another event loop, and an httpx client cannot move between loops (asyncio.run "
-                "twice?); create it in the loop that uses it, or pass no http_client"
-            )
         if self._loops:  # a new loop: a new client (the old one's connections are not ours)
             self._client = _http.async_client(self.options)
             _http.guard_redirects(self._client)
