@@ -23,8 +23,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP_TEST)
 
+# stdin is /dev/null: without a PROMPT, `kairos stream` reads a non-terminal stdin
 run: $(STAMP_RUN)
-	$(BIN)/kairos stream $(ARGS)
+	$(BIN)/kairos stream $(ARGS) </dev/null
 
 test: $(STAMP_TEST) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -43,6 +43,7 @@ def kairos(*args: str, timeout: float = 30, **env: str) -> subprocess.CompletedP
         text=True,
         timeout=timeout,
         env=_env(**env),
+        stdin=subprocess.DEVNULL,  # no PROMPT and a non-terminal stdin: the prompt is read there
     )
 
 
@@ -191,7 +192,15 @@ def test_auto_pick_uses_the_first_key_set() -> None:
     assert r.returncode == 0 and "provider openai (OPENAI_API_KEY is set)" in r.stderr
 
 
-def test_sigint_cancels_prints_partial_stats_and_exits_130() -> None:
+@pytest.mark.parametrize(
+    ("sig", "status", "label"),
+    [
+        (signal.SIGINT, 130, "✗ Streaming interrupted"),
+        (signal.SIGTERM, 143, "✗ Streaming terminated (SIGTERM)"),  # ends like Ctrl-C
+    ],
+    ids=["sigint", "sigterm"],
+)
+def test_signals_cancel_print_partial_stats_and_exit(sig: int, status: int, label: str) -> None:
     piece = b'data: {"choices":[{"index":0,"delta":{"content":"tick "}}]}\n\n'
     with LoopbackServer([Reply(pieces=endless(piece, 0.02, limit=10))]) as server:
         proc = subprocess.Popen(
@@ -207,6 +216,7 @@ def test_sigint_cancels_prints_partial_stats_and_exits_130() -> None:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
             text=True,
             env=_env(),
         )
@@ -215,11 +225,11 @@ def test_sigint_cancels_prints_partial_stats_and_exits_130() -> None:
         seen = ""
         while "tick" not in seen and time.monotonic() < deadline:
             seen += proc.stdout.read(1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         rest, err = proc.communicate(timeout=10)
         assert server.disconnected.wait(5)
-    assert proc.returncode == 130, err
-    assert "✗ Streaming interrupted" in rest and "Total chunks:" in rest
+    assert proc.returncode == status, err
+    assert label in rest and "Total chunks:" in rest
     assert "Traceback" not in err
 
 

@@ -67,7 +67,10 @@ def test_serve_prints_base_urls_answers_and_stops_on_ctrl_c() -> None:
         assert urls["OPENAI_BASE_URL"].endswith("/v1")
         assert urls["DASHSCOPE_BASE_URL"].endswith("/compatible-mode/v1")
         assert {"ANTHROPIC_BASE_URL", "GEMINI_BASE_URL", "OLLAMA_HOST"} <= set(urls)
-        req = kairos.ChatRequest([kairos.Message.user("weather in Paris and Tokyo?")])
+        weather = kairos.Tool("get_weather", "Weather for a city")
+        req = kairos.ChatRequest(
+            [kairos.Message.user("weather in Paris and Tokyo?")], tools=[weather]
+        )
         with kairos.provider("gemini", base_url=urls["GEMINI_BASE_URL"], api_key="test-key") as p:
             resp = p.chat(req)
         assert [c.parsed_arguments()["city"] for c in resp.tool_calls] == ["Paris", "Tokyo"]
@@ -156,7 +159,9 @@ def test_example_script_through_the_emulator() -> None:
             assert resp.content.startswith("Hello! This reply comes from kairos serve")
             assert resp.reasoning == "The user says hello; answer briefly."
             assert len(srv.requests) == 2
-            calls = p.chat(kairos.ChatRequest([kairos.Message.user("weather?")])).tool_calls
+            weather = kairos.Tool("get_weather", "Weather for a city")
+            asked = kairos.ChatRequest([kairos.Message.user("weather?")], tools=[weather])
+            calls = p.chat(asked).tool_calls
             assert [(c.name, c.parsed_arguments()) for c in calls] == [
                 ("get_weather", {"city": "Paris"}),
                 ("get_weather", {"city": "Tokyo"}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,14 +39,15 @@ def _marker(fmt: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
+    root = Path(__file__).parent  # recorded paths must stay inside the folder given
     replies = [
         {
             "match": _marker(fmt, name),
-            "recorded": str(next((conformance(fmt) / name).glob("response.*"))),
+            "recorded": str(next((conformance(fmt) / name).glob("response.*")).relative_to(root)),
         }
         for fmt, name in CASES
     ]
-    with EmulatorServer({"replies": replies}) as srv:
+    with EmulatorServer({"replies": replies}, recorded=root) as srv:
         yield srv
 
 

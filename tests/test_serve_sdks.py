@@ -34,6 +34,9 @@ SCRIPT = {
         {"text": TEXT, "usage": {"prompt_tokens": 7, "completion_tokens": 9}},
     ]
 }
+# every request offers the tool (kairos serve answers tool calls only to requests that do)
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "units": {"type": "string"}}}
+FUNCTION = {"name": "get_weather", "description": "Weather for a city", "parameters": SCHEMA}
 # (content, [(name, arguments)], (prompt_tokens, completion_tokens))
 Result = tuple[str, list[tuple[str, dict[str, Any]]], tuple[int, int]]
 WANT_TEXT: Result = (TEXT, [], (7, 9))
@@ -55,9 +58,10 @@ def srv() -> Iterator[EmulatorServer]:
 def test_openai_sdk(srv: EmulatorServer, prompt: str, want: Result, stream: bool) -> None:
     client = openai.OpenAI(base_url=srv.base_urls["OPENAI_BASE_URL"], api_key="k", max_retries=0)
     messages: Any = [{"role": "user", "content": prompt}]
+    tools: Any = [{"type": "function", "function": FUNCTION}]
     with client:
         if not stream:
-            r = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+            r = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=tools)
             msg, usage = r.choices[0].message, r.usage
             assert usage is not None
             calls = [
@@ -70,6 +74,7 @@ def test_openai_sdk(srv: EmulatorServer, prompt: str, want: Result, stream: bool
         for chunk in client.chat.completions.create(
             model="gpt-4o-mini",
             messages=messages,
+            tools=tools,
             stream=True,
             stream_options={"include_usage": True},
         ):
@@ -96,6 +101,7 @@ def test_anthropic_sdk(srv: EmulatorServer, prompt: str, want: Result, stream: b
         "model": "claude-haiku-4-5",
         "max_tokens": 100,
         "messages": [{"role": "user", "content": prompt}],
+        "tools": [{"name": "get_weather", "input_schema": SCHEMA}],
     }
     with client:
         if stream:
@@ -117,12 +123,13 @@ def test_google_genai_sdk(srv: EmulatorServer, prompt: str, want: Result, stream
     options = types.HttpOptions(base_url=srv.base_urls["GOOGLE_GEMINI_BASE_URL"])
     client = genai.Client(api_key="k", http_options=options)
     text, calls, tokens = "", [], (0, 0)
+    function = types.FunctionDeclaration(**FUNCTION)  # type: ignore[arg-type]
+    config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[function])])
+    kw: Any = {"model": "gemini-2.5-flash", "contents": prompt, "config": config}
     if stream:
-        responses = list(
-            client.models.generate_content_stream(model="gemini-2.5-flash", contents=prompt)
-        )
+        responses = list(client.models.generate_content_stream(**kw))
     else:
-        responses = [client.models.generate_content(model="gemini-2.5-flash", contents=prompt)]
+        responses = [client.models.generate_content(**kw)]
     for r in responses:
         for part in r.candidates[0].content.parts or []:  # type: ignore[index,union-attr]
             text += part.text or ""
@@ -139,10 +146,11 @@ def test_google_genai_sdk(srv: EmulatorServer, prompt: str, want: Result, stream
 def test_ollama_sdk(srv: EmulatorServer, prompt: str, want: Result, stream: bool) -> None:
     client = ollama.Client(host=srv.base_urls["OLLAMA_HOST"])
     messages = [{"role": "user", "content": prompt}]
+    tools: Any = [{"type": "function", "function": FUNCTION}]
     if stream:
-        parts = list(client.chat(model="llama3.2", messages=messages, stream=True))
+        parts = list(client.chat(model="llama3.2", messages=messages, tools=tools, stream=True))
     else:
-        parts = [client.chat(model="llama3.2", messages=messages)]
+        parts = [client.chat(model="llama3.2", messages=messages, tools=tools)]
     text = "".join(p.message.content or "" for p in parts)
     calls = [
         (c.function.name, dict(c.function.arguments))

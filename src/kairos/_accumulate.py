@@ -1,16 +1,20 @@
 """The pure fold: codec deltas in, caller chunks out, and the final response.
 
 Text and tool-argument pieces are kept as lists and joined once when read, so total work is
-linear in the stream length whatever its size. Tool calls are matched by ``index`` when the wire
-gives one and by ``id`` otherwise; a delta with a known index but a different, non-empty id
-starts a new call (some compatible servers reuse index 0 for parallel calls). The ordered
+linear in the stream length whatever its size; each chunk's ``tool_calls`` view costs O(1) to
+make and is built when read (see :class:`_Calls`), so thousands of parallel calls stay linear.
+Tool calls are matched by ``index`` when the wire gives one and by ``id`` otherwise; a delta
+with a known index but a different, non-empty id starts a new call (some compatible servers
+reuse index 0 for parallel calls). The ordered
 assistant turn (reasoning blocks, refusals, provider parts, where each began) is recorded by
 ``_turn`` from the deltas that carry more than text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ._codec import Delta, PartDelta, ToolDelta
@@ -21,29 +25,92 @@ __all__ = ["Accumulator"]
 
 
 class _Call:
-    __slots__ = ("data", "id", "name", "parts")
+    __slots__ = ("data", "head_seqs", "heads", "id", "index", "name", "parts", "seqs")
 
-    def __init__(self, id: str, name: str) -> None:
+    def __init__(self, id: str, name: str, index: int) -> None:
         self.id = id
         self.name = name
-        self.parts: list[str] = []
+        self.index = index  # position in Accumulator.calls
         self.data: Mapping[str, Any] | None = None
+        self.parts: list[str] = []
+        self.seqs: list[int] = []  # the position in the change log of each part
+        self.heads: list[tuple[str, str, Mapping[str, Any] | None]] = []  # id, name, data
+        self.head_seqs: list[int] = []  # ... as they changed, at these log positions
 
-    def build(self, upto: int | None = None) -> ToolCall:
-        parts = self.parts if upto is None else self.parts[:upto]
-        return ToolCall(self.id, self.name, "".join(parts) or "{}", self.data)
+    def note(self, seq: int) -> None:
+        """Record id, name and data as of change ``seq`` if they changed."""
+        head = (self.id, self.name, self.data)
+        if not self.heads or self.heads[-1] != head:
+            self.heads.append(head)
+            self.head_seqs.append(seq)
+
+    def build(self) -> ToolCall:
+        """The call as it is now (the final turn's parts)."""
+        return ToolCall(self.id, self.name, "".join(self.parts) or "{}", self.data)
+
+    def at(self, upto: int) -> ToolCall:
+        """The call as it was before change number ``upto``."""
+        parts = self.parts
+        if parts and self.seqs[-1] >= upto:
+            parts = parts[: bisect_left(self.seqs, upto)]
+        heads = self.heads
+        head = (
+            heads[-1] if self.head_seqs[-1] < upto else heads[bisect_left(self.head_seqs, upto) - 1]
+        )
+        return ToolCall(head[0], head[1], "".join(parts) or "{}", head[2])
 
 
-def _snapshot(calls: list[_Call]) -> Callable[[], tuple[ToolCall, ...]]:
-    marks = [(call, len(call.parts)) for call in calls]
-    return lambda: tuple(call.build(n) for call, n in marks)
+class _Calls:
+    """Every chunk's ``tool_calls`` as of that chunk, in linear time and memory.
+
+    Each tool delta appends the index of the call it changed to a change log; a chunk keeps only
+    two numbers (the log length and the number of calls when it was made), so making a chunk is
+    O(1) whatever the number of calls. Reading a chunk's calls brings one cached list up to that
+    chunk by rebuilding only the calls changed since the previous read, then copies it into a
+    tuple (a C-level copy): reading chunks in stream order costs O(changes) Python work overall.
+    Reading an older chunk after a newer one rebuilds the list once."""
+
+    __slots__ = ("built", "calls", "log", "upto")
+
+    def __init__(self) -> None:
+        self.calls: list[_Call] = []
+        self.log: list[int] = []  # per tool delta: the index of the call it changed
+        self.built: list[ToolCall | None] = []  # the calls as of change number ``upto``
+        self.upto = 0
+
+    def changed(self, call: _Call) -> int:
+        """Log a change to ``call``; returns its position in the log."""
+        self.log.append(call.index)
+        return len(self.log) - 1
+
+    def view(self) -> Callable[[], tuple[ToolCall, ...]]:
+        """The calls as of now, built when read."""
+        return partial(self.at, len(self.log), len(self.calls))
+
+    def at(self, upto: int, count: int) -> tuple[ToolCall, ...]:
+        built, calls = self.built, self.calls
+        if upto < self.upto:  # an older chunk, read after a newer one
+            built.clear()
+            self.upto = 0
+        if self.upto == 0:
+            changed: Iterable[int] = range(count)
+        else:
+            changed = set(self.log[self.upto : upto])
+        if len(built) < count:
+            built.extend([None] * (count - len(built)))
+        for i in changed:
+            if i < count:
+                built[i] = calls[i].at(upto)
+        self.upto = upto
+        return tuple(built if len(built) == count else built[:count])  # type: ignore[arg-type]
 
 
 class Accumulator:
     def __init__(self, provider: str = "", wire: str = "") -> None:
         self.content: list[str] = []
         self.reasoning: list[str] = []
-        self.calls: list[_Call] = []
+        self._calls = _Calls()
+        self.calls = self._calls.calls
         self._by_index: dict[int, _Call] = {}
         self._by_id: dict[str, _Call] = {}
         self.usage: Usage | None = None
@@ -71,7 +138,7 @@ class Accumulator:
         if content:
             self.content.append(content)
             self.content_length += len(content)
-        return StreamChunk(content, reasoning, _snapshot(self.calls) if self.calls else ())
+        return StreamChunk(content, reasoning, self._calls.view() if self.calls else ())
 
     def _items(
         self, content: str, reasoning: str, items: Sequence[ToolDelta | PartDelta]
@@ -106,7 +173,7 @@ class Accumulator:
         text, thought, refusal = "".join(texts), "".join(thoughts), "".join(refusals)
         if not (text or thought or refusal or calls):
             return None
-        snapshot = _snapshot(self.calls) if self.calls else ()
+        snapshot = self._calls.view() if self.calls else ()
         return StreamChunk(text, thought, snapshot, refusal=refusal)
 
     def _tool(self, td: ToolDelta) -> None:
@@ -120,7 +187,7 @@ class Accumulator:
         if call is None and td.index is None and not td.id and self.calls:
             call = self.calls[-1]  # continuation without index or id
         if call is None:
-            call = _Call(td.id or "", td.name or "")
+            call = _Call(td.id or "", td.name or "", len(self.calls))
             self.calls.append(call)
             self.turn.call(call)
             if td.id:
@@ -132,13 +199,16 @@ class Accumulator:
             self._by_id[td.id] = call
         if td.name and not call.name:
             call.name = td.name
-        if td.arguments:
-            call.parts.append(td.arguments)
         if td.data is not None:
             call.data = td.data
+        seq = self._calls.changed(call)
+        call.note(seq)
+        if td.arguments:
+            call.parts.append(td.arguments)
+            call.seqs.append(seq)
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
-        return tuple(call.build() for call in self.calls)
+        return self._calls.view()()
 
     @property
     def refused(self) -> bool:

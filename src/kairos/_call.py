@@ -135,6 +135,7 @@ class Call:
         self.retries = 0  # retries made: what max_retries bounds
         self.fallback_used = False
         self.cancelled = False
+        self.waiting = False  # between attempts, waiting before a retry
         self.machine: StreamMachine | None = None
         self.pumping = False  # a body is being pumped through ``machine``
         self.response: Any = None
@@ -172,7 +173,9 @@ class Call:
             if self.watch is not None:
                 self.watch.retry(self.attempts, redact(err, self.secrets), wait)
             if wait > 0:
+                self.waiting = True  # a close() now cancels the call (see cancel())
                 yield Sleep(wait)
+                self.waiting = False
             if self.cancelled:
                 return self._give_up(Cancelled("the stream was closed by the caller"))
 
@@ -275,6 +278,6 @@ class Call:
         """Mark the call cancelled (unless its stream already ended); returns the current
         response, which the shell aborts so that a blocked read returns."""
         with self.lock:
-            if self.machine is None or not self.machine.done:
+            if self.machine is None or not self.machine.done or self.waiting:
                 self.cancelled = True
             return self.response

@@ -21,9 +21,11 @@ from typing import Any
 
 import httpx
 
+from . import _redirects
 from ._codec import HTTPRequest
 from ._options import CallOptions, Timeouts
 from .errors import (
+    ConfigurationError,
     ConnectError,
     ConnectTimeout,
     KairosError,
@@ -63,23 +65,62 @@ def httpx_timeout(t: Timeouts, *, headers: bool = False) -> httpx.Timeout:
 
 def client(opts: CallOptions) -> httpx.Client:
     """The client a provider owns when the caller brings none."""
-    return httpx.Client(timeout=httpx_timeout(opts.timeouts))
+    with _proxy_errors():
+        return httpx.Client(timeout=httpx_timeout(opts.timeouts))
 
 
 def async_client(opts: CallOptions) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=httpx_timeout(opts.timeouts))
+    with _proxy_errors():
+        return httpx.AsyncClient(timeout=httpx_timeout(opts.timeouts))
+
+
+_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+@contextlib.contextmanager
+def _proxy_errors() -> Iterator[None]:
+    """httpx reads the proxy variables when a client is made: a setting it cannot use is a
+    :class:`ConfigurationError` naming the variables (their values may hold credentials)."""
+    try:
+        yield
+    except (ImportError, ValueError, httpx.InvalidURL) as exc:
+        import os
+
+        names = [v for v in _PROXY_VARS for n in (v, v.lower()) if os.environ.get(n)]
+        where = " / ".join(dict.fromkeys(names)) or "the proxy settings"
+        if isinstance(exc, ImportError):
+            why = "a SOCKS proxy needs httpx's socks support: pip install 'httpx[socks]'"
+        else:
+            why = "not a proxy URL httpx can use (http://, https://, socks5://host:port)"
+        raise ConfigurationError(f"{where}: {why}") from None
+
+
+def guard_redirects(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Keep the key's header off redirects that leave the request's origin (see _redirects);
+    also on a client the caller passed."""
+    _redirects.guard(client, is_async=isinstance(client, httpx.AsyncClient))
 
 
 class ReadTimedOut(Exception):
     """A read ran out of time; the stream decides which clock it was."""
 
 
-def _map(exc: Exception, provider: str, *, body_started: bool) -> KairosError:
+def _map(
+    exc: Exception, provider: str, *, body_started: bool, timeouts: Timeouts | None = None
+) -> KairosError:
     msg = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return ConnectTimeout(f"connect timed out ({msg})", provider=provider)
+    t = timeouts or Timeouts()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ConnectTimeout(t.message("connect"), provider=provider)
+    if isinstance(exc, httpx.PoolTimeout):
+        return ConnectTimeout(
+            f"timed out after {t.connect:g}s waiting for a free connection", provider=provider
+        )
+    if isinstance(exc, httpx.WriteTimeout):
+        write = max(t.connect, 30.0)
+        return Timeout(f"timed out after {write:g}s sending the request", provider=provider)
     if isinstance(exc, httpx.TimeoutException):
-        return Timeout(msg, provider=provider)
+        return Timeout(f"timed out ({msg})", provider=provider)
     if isinstance(exc, httpx.DecodingError):
         return ProtocolError(f"could not decode the response body ({msg})", provider=provider)
     if body_started:
@@ -91,9 +132,18 @@ def _build(
     client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts
 ) -> httpx.Request:
     timeout = httpx_timeout(t, headers=True)
-    return client.build_request(
-        req.method, req.url, headers=req.headers, content=req.body, timeout=timeout
+    request = client.build_request(
+        req.method, req.url, headers=_latin1(req.headers), content=req.body, timeout=timeout
     )
+    _redirects.mark(request, req)
+    return request
+
+
+def _latin1(headers: dict[str, str]) -> Any:
+    """Header values as HTTP carries them: Latin-1 (httpx encodes ``str`` values as ASCII)."""
+    if all(v.isascii() for v in headers.values()):
+        return headers
+    return [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers.items()]
 
 
 def _body_timeouts(response: httpx.Response, t: Timeouts) -> httpx.Response:
@@ -112,7 +162,9 @@ def send(
     except httpx.ReadTimeout as exc:
         return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
-        return _caused(_map(exc, provider, body_started=False), exc)
+        return _caused(_map(exc, provider, body_started=False, timeouts=t), exc)
+    except (httpx.InvalidURL, UnicodeError, RuntimeError) as exc:
+        return _caused(_unsendable(exc, client, provider), exc)
 
 
 async def asend(
@@ -123,7 +175,28 @@ async def asend(
     except httpx.ReadTimeout as exc:
         return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
-        return _caused(_map(exc, provider, body_started=False), exc)
+        return _caused(_map(exc, provider, body_started=False, timeouts=t), exc)
+    except (httpx.InvalidURL, UnicodeError, RuntimeError) as exc:
+        return _caused(_unsendable(exc, client, provider), exc)
+
+
+def _unsendable(
+    exc: Exception, client: httpx.Client | httpx.AsyncClient, provider: str
+) -> KairosError:
+    """A request httpx refused to send: a closed client, an async client whose connections
+    belong to another event loop, or a URL or header it cannot carry."""
+    if client.is_closed:
+        return ConfigurationError("the http_client was closed; create a new one", provider=provider)
+    if isinstance(exc, RuntimeError):
+        if not isinstance(client, httpx.AsyncClient):
+            raise exc  # not ours to translate
+        return ConfigurationError(
+            f"the http_client cannot send from this event loop ({exc}): an httpx client's "
+            "connections belong to the loop that opened them (asyncio.run twice?); create the "
+            "client in the loop that uses it, or pass no http_client",
+            provider=provider,
+        )
+    return ConfigurationError(f"the request cannot be sent ({exc})", provider=provider)
 
 
 def _caused(err: KairosError, exc: BaseException) -> KairosError:
@@ -304,7 +377,7 @@ def abort(response: httpx.Response) -> None:
             sock = stream.get_extra_info("socket")
         except Exception:  # pragma: no cover - exotic transports
             sock = None
-    if isinstance(sock, socket.socket):
+    if sock is not None and hasattr(sock, "shutdown"):
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 

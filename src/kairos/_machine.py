@@ -211,12 +211,8 @@ class StreamMachine:
 
     def timeout_error(self, which: str | None = None) -> KairosError:
         which = which or self._deadline()[1]
-        t = self.timeouts
-        if which == "total":
-            return DeadlineExceeded(f"total deadline of {t.total:g}s exceeded")
-        if which == "first":
-            return FirstChunkTimeout(f"no response event within {t.first_chunk:g}s")
-        return IdleTimeout(f"no stream event for {t.idle:g}s")
+        kind = {"total": DeadlineExceeded, "first": FirstChunkTimeout}.get(which, IdleTimeout)
+        return kind(self.timeouts.message(which))
 
     # -- endings ---------------------------------------------------------------------------
     def response(self, finish: FinishReason | None = None) -> ChatResponse:

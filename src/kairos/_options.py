@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ._retry import RetryPolicy
-from .errors import DeadlineExceeded, FirstChunkTimeout, KairosError
+from ._validate import seconds
+from .errors import ConfigurationError, DeadlineExceeded, FirstChunkTimeout, KairosError
 
 __all__ = ["CallOptions", "Timeouts", "call_options"]
 
@@ -25,13 +26,29 @@ class Timeouts:
     idle: float = 60.0
     total: float | None = None
 
+    def __post_init__(self) -> None:
+        """Each clock is a finite number of seconds greater than 0 (``total`` may be None)."""
+        for name in ("connect", "first_chunk", "idle", "total"):
+            value = getattr(self, name)
+            if value is not None or name != "total":
+                seconds(value, f"Timeouts.{name}")
+
     def no_headers(self, provider: str) -> KairosError:
         """The error for a server that sent no response headers in time."""
         if self.total is not None and self.total <= self.first_chunk:
-            return DeadlineExceeded(
-                f"total deadline of {self.total:g}s exceeded", provider=provider
-            )
-        return FirstChunkTimeout(f"no response within {self.first_chunk:g}s", provider=provider)
+            return DeadlineExceeded(self.message("total"), provider=provider)
+        return FirstChunkTimeout(self.message("first"), provider=provider)
+
+    def message(self, clock: str) -> str:
+        """The one-line message of a timeout, naming the clock: ``total``, ``first``,
+        ``idle`` or ``connect``."""
+        if clock == "total":
+            return f"timed out after {self.total:g}s (the total deadline of the call)"
+        if clock == "first":
+            return f"timed out after {self.first_chunk:g}s waiting for the first chunk"
+        if clock == "idle":
+            return f"timed out after {self.idle:g}s waiting for the next chunk (idle)"
+        return f"timed out after {self.connect:g}s connecting to the server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +67,28 @@ def call_options(
     """``timeout=`` (a :class:`Timeouts`, or one number for the first-chunk and idle clocks),
     ``max_retries=`` (a count or a :class:`RetryPolicy`) and ``max_event_bytes=``."""
     opts = CallOptions()
-    if isinstance(timeouts, int | float):
-        timeouts = Timeouts(first_chunk=float(timeouts), idle=float(timeouts))
+    if isinstance(timeouts, int | float) and not isinstance(timeouts, bool):
+        value = seconds(timeouts, "timeout")
+        timeouts = Timeouts(first_chunk=value, idle=value)
     if timeouts is not None:
+        if not isinstance(timeouts, Timeouts):
+            raise ConfigurationError(
+                f"timeout must be a number of seconds or a kairos.Timeouts, "
+                f"not {type(timeouts).__name__}"
+            )
         opts = replace(opts, timeouts=timeouts)
     if isinstance(max_retries, RetryPolicy):
         opts = replace(opts, retry=max_retries)
     elif max_retries is not None:
         opts = replace(opts, retry=RetryPolicy(max_retries=max_retries))
     if max_event_bytes is not None:
+        if not _positive_int(max_event_bytes):
+            raise ConfigurationError(
+                f"max_event_bytes must be a positive integer, not {max_event_bytes!r}"
+            )
         opts = replace(opts, max_event_bytes=max_event_bytes)
     return opts
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

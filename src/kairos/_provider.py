@@ -9,6 +9,7 @@ a :class:`~kairos.Stream` / :class:`~kairos.AsyncStream` shell. Build them with
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -19,10 +20,12 @@ from ._codec import HTTPRequest, WireCodec
 from ._observe import CallInfo, Observer, checked, observers
 from ._options import CallOptions, Timeouts, call_options
 from ._output import output_spec
+from ._redact import display_url
 from ._retry import RetryPolicy
 from ._stream import AsyncStream, Stream
+from ._validate import check_request
 from ._watch import Watch
-from .errors import KairosError
+from .errors import ConfigurationError, KairosError
 from .llm import ChatRequest, ChatResponse
 
 if TYPE_CHECKING:
@@ -42,10 +45,22 @@ class _Base:
         # calls send the fallback request at once. Knowledge about the server, kept by the
         # provider; the codec stays stateless.
         self._fallback_after: KairosError | None = None
+        self._closed = False
 
     def _request(self, req: ChatRequest) -> HTTPRequest:
-        """The HTTP request for ``req`` (the testing doubles add a header here)."""
-        request = self.codec.build_request(req)
+        """The HTTP request for ``req`` (the testing doubles add a header here). Bad input is a
+        :class:`ConfigurationError` naming the field, before anything is sent."""
+        if self._closed:
+            raise ConfigurationError(f"{self.name}: this provider was closed; create a new one")
+        check_request(req)
+        try:
+            request = self.codec.build_request(req)
+        except KairosError:
+            raise
+        except (TypeError, ValueError, UnicodeError, OverflowError, RecursionError) as exc:
+            raise ConfigurationError(
+                f"{self.name}: the request cannot be encoded ({type(exc).__name__}: {exc})"
+            ) from exc
         if self._fallback_after is not None:
             request = self.codec.fallback_request(request, self._fallback_after) or request
         return request
@@ -74,7 +89,8 @@ class _Base:
         return str(getattr(getattr(self.codec, "config", None), "default_model", ""))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, base_url={self.codec.base_url!r})"
+        shown = display_url(self.codec.base_url)
+        return f"{type(self).__name__}({self.name!r}, base_url={shown!r})"
 
 
 class HTTPProvider(_Base):
@@ -91,6 +107,7 @@ class HTTPProvider(_Base):
         super().__init__(codec, opts, observers)
         self._own = client is None
         self._client = client or _http.client(opts)
+        _http.guard_redirects(self._client)  # a caller's client too: see _http
 
     def chat_stream(self, req: ChatRequest) -> Stream:
         return Stream(self._client, self._call(req))
@@ -100,6 +117,9 @@ class HTTPProvider(_Base):
             return stream.get_final_response()
 
     def close(self) -> None:
+        """Release the connections (of the client it owns); later calls raise
+        :class:`~kairos.ConfigurationError`."""
+        self._closed = True
         if self._own:
             self._client.close()
 
@@ -113,7 +133,12 @@ class HTTPProvider(_Base):
 
 
 class AsyncHTTPProvider(_Base):
-    """The async twin of :class:`HTTPProvider`: ``await chat(req)``, ``await chat_stream(req)``."""
+    """The async twin of :class:`HTTPProvider`: ``await chat(req)``, ``await chat_stream(req)``.
+
+    An httpx client's connections belong to the event loop that opened them. The provider owns
+    one client per event loop (so ``asyncio.run`` twice works); a client you pass is used as
+    is, and when httpx cannot send from another loop the error is a
+    :class:`~kairos.ConfigurationError` saying so."""
 
     def __init__(
         self,
@@ -125,9 +150,28 @@ class AsyncHTTPProvider(_Base):
         super().__init__(codec, opts, observers)
         self._own = client is None
         self._client = client or _http.async_client(opts)
+        _http.guard_redirects(self._client)
+        self._loops: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+    def _loop_client(self) -> httpx.AsyncClient:
+        """The client for the running event loop."""
+        import asyncio
+
+        if not self._own:
+            return self._client
+        loop = asyncio.get_running_loop()
+        client = self._loops.get(loop)
+        if client is not None:
+            return client
+        if self._loops:  # a new loop: a new client (the old one's connections are not ours)
+            self._client = _http.async_client(self.options)
+            _http.guard_redirects(self._client)
+        self._loops[loop] = self._client
+        return self._client
 
     async def chat_stream(self, req: ChatRequest) -> AsyncStream:
-        return await AsyncStream(self._client, self._call(req)).start()
+        call = self._call(req)
+        return await AsyncStream(self._loop_client(), call).start()
 
     async def chat(self, req: ChatRequest) -> ChatResponse:
         stream = await self.chat_stream(req)
@@ -135,8 +179,18 @@ class AsyncHTTPProvider(_Base):
             return await stream.get_final_response()
 
     async def aclose(self) -> None:
-        if self._own:
-            await self._client.aclose()
+        """Release the connections of the client it owns for this event loop (those of a
+        finished loop went with it); later calls raise :class:`~kairos.ConfigurationError`."""
+        import asyncio
+
+        self._closed = True
+        if not self._own:
+            return
+        client = self._loops.get(asyncio.get_running_loop())
+        if client is None and not self._loops:
+            client = self._client  # never used: bound to no loop yet
+        if client is not None:
+            await client.aclose()
 
     async def __aenter__(self) -> AsyncHTTPProvider:
         return self

@@ -8,10 +8,11 @@ before the first chunk. The server's ``Retry-After`` / ``retry-after-ms`` is hon
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
-from .errors import KairosError
+from .errors import ConfigurationError, KairosError
 
 __all__ = ["RetryPolicy"]
 
@@ -22,6 +23,18 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_wait: float = 20.0  # cap on a server-requested Retry-After
+
+    def __post_init__(self) -> None:
+        n = self.max_retries
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigurationError(f"max_retries must be an integer >= 0, not {n!r}")
+        for name in ("base_delay", "max_delay", "max_wait"):
+            value = getattr(self, name)
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (ok and math.isfinite(value) and value >= 0):
+                raise ConfigurationError(
+                    f"RetryPolicy.{name} must be a finite number of seconds >= 0, not {value!r}"
+                )
 
     def should_retry(self, err: BaseException, attempt: int) -> bool:
         """``attempt`` counts retries already made (0 on the first failure)."""

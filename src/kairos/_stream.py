@@ -11,6 +11,7 @@ reference counting at once, not by the cyclic GC.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from types import TracebackType
@@ -22,7 +23,7 @@ from . import _http
 from ._call import Call, Pump, ReadError, Send, Sleep, Step
 from ._http import ReadTimedOut
 from ._machine import StreamMachine
-from .errors import Cancelled, KairosError
+from .errors import Cancelled, ConfigurationError, KairosError
 from .llm import ChatResponse, StreamChunk
 
 __all__ = ["AsyncStream", "Stream"]
@@ -30,10 +31,14 @@ __all__ = ["AsyncStream", "Stream"]
 Steps = Generator[Step, Any, StreamChunk]
 
 
-async def _sleep(seconds: float) -> None:
+async def _sleep(seconds: float, wake: Any = None) -> None:
     import asyncio  # only async retries need it: `import kairos` stays free of asyncio (~10 ms)
 
-    await asyncio.sleep(seconds)
+    if wake is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(asyncio.TimeoutError):  # ``close()`` sets ``wake``
+        await asyncio.wait_for(wake.wait(), seconds)
 
 
 def _close(call: Call) -> None:
@@ -61,10 +66,17 @@ class Stream:
         self._it = _run(client, call, steps, pump, self._wake)
 
     def __iter__(self) -> Iterator[StreamChunk]:
-        return self._it
+        return self
 
     def __next__(self) -> StreamChunk:
-        return next(self._it)
+        try:
+            return next(self._it)
+        except ValueError:
+            if getattr(self._it, "gi_running", False):  # "generator already executing"
+                raise ConfigurationError(
+                    "this stream is being iterated in another thread; a stream has one reader"
+                ) from None
+            raise
 
     def __enter__(self) -> Stream:
         return self
@@ -205,18 +217,25 @@ class AsyncStream:
         self._client = client
         self._it: AsyncIterator[StreamChunk] | None = None
         self._steps: Steps | None = None
+        self._handed = False  # the iterator was handed out: its finaliser closes the response
+        self._loop: Any = None  # the event loop the stream runs in, and its wake-up event
+        self._wake: Any = None
 
     async def start(self) -> AsyncStream:
         """Send the request; an error before the body raises from here."""
+        import asyncio
+
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         call = self._call
         self._steps = steps = call.steps()
-        pump = await _adrive(self._client, call, steps, None)
+        pump = await _adrive(self._client, call, steps, None, self._wake)
         assert isinstance(pump, Pump)  # before any stream the call raises or pumps
-        self._it = _arun(self._client, call, steps, pump)  # holds no reference to self
+        self._it = _arun(self._client, call, steps, pump, self._wake)  # no reference to self
         return self
 
     def __aiter__(self) -> AsyncIterator[StreamChunk]:
         assert self._it is not None, "await provider.chat_stream(...) first"
+        self._handed = True
         return self._it
 
     async def __anext__(self) -> StreamChunk:
@@ -244,12 +263,19 @@ class AsyncStream:
             await _http.aclose(call.response)
 
     def close(self) -> None:
-        """Close from another thread or a sync callback: the pending read ends the stream."""
+        """Close from another thread or a sync callback: the pending read (or a retry's wait)
+        ends at once and the stream ends with a :class:`~kairos.Cancelled` error."""
         _abort(self._call)
+        loop, wake = self._loop, self._wake
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_wake_up, self._call, wake)
 
     def __del__(self) -> None:
         call = getattr(self, "_call", None)
         response = None if call is None else call.response
+        if getattr(self, "_handed", True):
+            return  # being iterated: the iterator's own finaliser closes the response
         if response is not None and not response.is_closed:
             _http.abort(response)
 
@@ -270,8 +296,14 @@ class AsyncStream:
                 yield chunk.content
 
 
+def _wake_up(call: Call, wake: Any) -> None:
+    """In the stream's event loop: end a pending read and a retry's wait."""
+    _abort(call)
+    wake.set()
+
+
 async def _adrive(
-    client: httpx.AsyncClient, call: Call, steps: Steps, result: Any
+    client: httpx.AsyncClient, call: Call, steps: Steps, result: Any, wake: Any = None
 ) -> Pump | StreamChunk:
     try:
         while True:
@@ -285,14 +317,14 @@ async def _adrive(
                 limit = call.opts.max_error_body
                 result = await _http.aread_body(step.response, limit, call.provider)
             elif isinstance(step, Sleep):
-                await _sleep(step.seconds)
+                await _sleep(step.seconds, wake)
     except StopIteration as end:
         final: StreamChunk = end.value
         return final
 
 
 async def _arun(
-    client: httpx.AsyncClient, call: Call, steps: Steps, pump: Pump
+    client: httpx.AsyncClient, call: Call, steps: Steps, pump: Pump, wake: Any = None
 ) -> AsyncIterator[StreamChunk]:
     try:
         while True:
@@ -304,7 +336,7 @@ async def _arun(
                     yield chunk
             assert final is not None
             await _http.aclose(pump.response)
-            after = await _adrive(client, call, steps, final)
+            after = await _adrive(client, call, steps, final, wake)
             if isinstance(after, Pump):
                 pump = after  # the call retries an in-band error that came before any chunk
                 continue

@@ -38,6 +38,11 @@ Stream semantics (identical for every provider, sync and async)
 * A refusal (OpenAI ``refusal``) arrives as ``StreamChunk.refusal`` deltas and ends as
   ``ChatResponse.refusal``; it is never ``content``, and the answer's ``finish_reason`` is then
   ``content_filter`` (never an empty ``stop``).
+* Tool-call arguments are the JSON text as the model produced it, on every wire. Text that is
+  not a JSON object (a model's slip, or an answer cut by ``max_tokens``) does not fail the
+  stream or ``chat()``: the answer ends as the provider said, and
+  :meth:`ToolCall.parsed_arguments` raises :class:`kairos.ProtocolError` naming the call, so a
+  tool loop can tell the model instead of losing the whole answer.
 
 Messages and parts
 ------------------
@@ -150,7 +155,8 @@ class Role(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A call the model asked for. ``arguments`` is the JSON text exactly as received.
+    """A call the model asked for. ``arguments`` is the JSON text exactly as received, valid or
+    not: :meth:`parsed_arguments` says (see "Stream semantics" above).
 
     ``provider_data`` is opaque data that the wire which produced the call needs back when the
     call is sent again as history (Gemini's ``thoughtSignature``), keyed by wire name, e.g.
@@ -360,8 +366,9 @@ class StreamStats:
 
 class StreamChunk:
     """One piece of a stream. ``tool_calls`` is the list of calls accumulated so far; it is
-    built when read, so streams with long tool arguments stay linear. ``refusal`` is a piece
-    of the model's refusal text (never ``content``)."""
+    built when read (and not kept), so streams with long tool arguments or thousands of
+    parallel calls stay linear in time and memory. ``refusal`` is a piece of the model's refusal
+    text (never ``content``)."""
 
     __slots__ = (
         "_object",
@@ -406,7 +413,7 @@ class StreamChunk:
     def tool_calls(self) -> tuple[ToolCall, ...]:
         tools = self._tools
         if callable(tools):
-            tools = self._tools = tools()
+            return tuple(tools())  # built on each read: a chunk holds O(1), not the calls
         return tuple(tools)
 
     @property

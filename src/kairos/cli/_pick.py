@@ -33,8 +33,14 @@ def port(text: str) -> int:
 def _reachable(preset: Preset, env: Mapping[str, str]) -> bool:
     """Whether a local server (a preset marked ``local``) accepts connections."""
     host = (env.get(preset.base_url_env) if preset.base_url_env else None) or preset.base_url
-    parts = urlsplit(host if "://" in host else f"http://{host}")
-    port = parts.port or urlsplit(preset.base_url).port or 80
+    try:
+        parts = urlsplit(host.strip() if "://" in host else f"http://{host.strip()}")
+        port = parts.port or urlsplit(preset.base_url).port or 80
+    except ValueError:  # a bad port or an unclosed "[": the variable is wrong, say so
+        raise kairos.ConfigurationError(
+            f"{preset.base_url_env} is not a usable address (expected host:port or "
+            "http://host:port)"
+        ) from None
     try:
         with socket.create_connection((parts.hostname or "localhost", port), 0.3):
             return True

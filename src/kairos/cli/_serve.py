@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._args import host
 from ._pick import port
 
 __all__ = ["add_parser", "run"]
@@ -26,7 +27,9 @@ def add_parser(sub: Any) -> None:
         ),
     )
     s.add_argument("script", nargs="?", help="a .yaml/.yml/.json script file")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default 127.0.0.1)"
+    )
     s.add_argument("--port", type=port, default=0, help="port to bind (default 0: a free port)")
     s.add_argument(
         "--recorded",
@@ -38,7 +41,9 @@ def add_parser(sub: Any) -> None:
         "--strict",
         action="store_true",
         help="reject requests the real APIs reject (a tool-loop turn without its thinking "
-        "block or reasoning_content, a part a wire cannot take...) with their error answers",
+        "block or reasoning_content, a part a wire cannot take...) with their error answers, "
+        "and answer HTTP 400 where the script cannot answer faithfully (tool calls to a "
+        "request that offers no tools)",
     )
 
 

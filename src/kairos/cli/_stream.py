@@ -19,9 +19,10 @@ from typing import Any, TextIO
 import kairos
 from kairos.providers import PRESETS
 
+from ._args import Terminated, seconds, sigterm_as_interrupt, text
 from ._pick import AUTO_ORDER, OFFLINE, open_provider, pick_provider
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "print_json_error", "read_prompt", "run"]
 
 DEFAULT_PROMPT = "Escribe un poema corto (4 versos) sobre la programación en Go."
 
@@ -39,7 +40,12 @@ def add_parser(sub: Any) -> None:
             + " server, else the embedded offline demo."
         ),
     )
-    s.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help="the user message")
+    s.add_argument(
+        "prompt",
+        nargs="?",
+        type=text,
+        help="the user message; '-' (or no PROMPT with stdin not a terminal) reads it from stdin",
+    )
     s.add_argument("--provider", choices=[*PRESETS, OFFLINE], help="provider preset name")
     s.add_argument("--model", help="model name (default: the provider's default model)")
     s.add_argument(
@@ -47,11 +53,11 @@ def add_parser(sub: Any) -> None:
         help="server base URL, as the provider's official SDK expects it (the same form as "
         "the preset's default base URL; see `kairos providers`)",
     )
-    s.add_argument("--system", help="a system prompt")
+    s.add_argument("--system", type=text, help="a system prompt")
     s.add_argument("--temperature", type=float)
     s.add_argument("--max-tokens", type=int)
     s.add_argument(
-        "--timeout", type=float, help="seconds to wait for the first chunk and between chunks"
+        "--timeout", type=seconds, help="seconds to wait for the first chunk and between chunks"
     )
     s.add_argument(
         "-a",
@@ -132,6 +138,33 @@ def _request(args: argparse.Namespace) -> kairos.ChatRequest:
     )
 
 
+def read_prompt(args: argparse.Namespace, stdin: TextIO | None) -> None:
+    """Set ``args.prompt``: the argument; stdin for ``-``, or when there is no argument and
+    stdin is not a terminal (an empty stdin then means the demo prompt); else the demo prompt.
+    Sets ``args.stdin_prompt`` when it came from stdin."""
+    args.stdin_prompt = False
+    if args.prompt is not None and args.prompt != "-":
+        return
+    explicit = args.prompt == "-"
+    if stdin is None or (not explicit and stdin.isatty()):
+        args.prompt = DEFAULT_PROMPT
+        return
+    try:
+        got = stdin.read().rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise kairos.ConfigurationError("the prompt on stdin is not UTF-8 text") from None
+    if not got.strip():
+        if explicit:
+            raise kairos.ConfigurationError("PROMPT is '-' but stdin is empty")
+        args.prompt = DEFAULT_PROMPT
+        return
+    try:
+        args.prompt = text(got)
+    except argparse.ArgumentTypeError as exc:
+        raise kairos.ConfigurationError(f"the prompt on stdin is {exc}") from None
+    args.stdin_prompt = True
+
+
 def _ms(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -196,10 +229,17 @@ def _arguments(call: kairos.ToolCall) -> Any:
         return call.arguments
 
 
-def _json_result(t: _Tally, name: str, error: BaseException | None) -> dict[str, Any]:
+def _json_result(t: _Tally, name: str | None, error: BaseException | None) -> dict[str, Any]:
+    """The ``--json`` object. A call that failed before its stream has null or empty values
+    besides ``provider`` and ``error``."""
     final = t.final
     usage = final.usage if final is not None else None
     reasoning = "".join(t.reasoning)
+    streamed = final is not None or t.chunks > 0
+    if not streamed and not isinstance(error, kairos.Cancelled):
+        finish = None
+    else:
+        finish = final.finish_reason if final is not None else "cancelled"
     return {
         "provider": name,
         "content": "".join(t.content),
@@ -226,21 +266,36 @@ def _json_result(t: _Tally, name: str, error: BaseException | None) -> dict[str,
             "completion_tokens": usage.completion_tokens,
             "total_tokens": usage.total_tokens,
         },
-        "finish_reason": final.finish_reason if final is not None else "cancelled",
+        "finish_reason": finish,
         "chunks": t.chunks,
         "ttft_ms": None if t.ttft() is None else round(t.ttft() * 1000, 1),  # type: ignore[operator]
-        "total_ms": round(t.total() * 1000, 1),
+        "total_ms": round(t.total() * 1000, 1) if streamed else None,
         "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
         **({"object": _plain(final.object) if final is not None else None} if t.schema else {}),
     }
 
 
+def _print_json(obj: dict[str, Any], out: TextIO) -> None:
+    """One line of JSON; escaped to ASCII when stdout cannot carry the text as it is."""
+    utf = (getattr(out, "encoding", "") or "").lower().replace("-", "").startswith("utf")
+    print(json.dumps(obj, ensure_ascii=not utf), file=out, flush=True)
+
+
+def print_json_error(error: kairos.KairosError, out: TextIO) -> None:
+    """The ``--json`` object of a command that failed before it picked a provider."""
+    _print_json(_json_result(_Tally(), None, error), out)
+
+
 def _header(args: argparse.Namespace, name: str, why: str, out: TextIO) -> None:
     if args.json:
-        print(f"kairos: provider {name} ({why})", file=sys.stderr)
-        return
+        return  # the object names the provider; why it was picked is said after a success
     print(f"Provider: {name}" + ("" if args.provider else f"  ({why})"), file=out)
-    print(f"Prompt: {args.prompt}", file=out)
+    prompt = args.prompt
+    if args.stdin_prompt:
+        first = prompt.splitlines()[0] if prompt.strip() else ""
+        short = first if len(first) <= 80 and first == prompt else first[:77] + "..."
+        prompt = f"{short}  ({len(args.prompt)} characters from stdin)"
+    print(f"Prompt: {prompt}", file=out)
     print("---", file=out)
     print("Streaming response:\n", file=out, flush=True)
 
@@ -258,29 +313,66 @@ def _consume(stream: kairos.Stream, t: _Tally, args: argparse.Namespace, out: Te
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    name, why = pick_provider(args, env)
+    """Stream one reply. Exit status: 0, 1 (the provider or stream failed), 2 (configuration),
+    130 (Ctrl-C) or 143 (SIGTERM); every failure is one line on stderr, and ``--json`` prints
+    its object whatever happened."""
     out = sys.stdout
     t = _Tally(schema=args.schema is not None)
+    name: str | None = args.provider
+    why = ""
     error: BaseException | None = None
-    interrupted = False
-    with contextlib.ExitStack() as stack:
+    stopped: KeyboardInterrupt | None = None
+    with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
         try:
+            read_prompt(args, sys.stdin)
+            name, why = pick_provider(args, env)
             provider = stack.enter_context(open_provider(name, args))
             _header(args, name, why, out)
             t.started = time.monotonic()
             _consume(stack.enter_context(provider.chat_stream(_request(args))), t, args, out)
             error = t.final.error if t.final is not None else None
-        except KeyboardInterrupt:
-            interrupted = True
-            error = kairos.Cancelled("interrupted (Ctrl-C)")
+        except kairos.KairosError as exc:  # before the stream: HTTP errors, configuration...
+            error = exc
+        except KeyboardInterrupt as exc:
+            stopped = exc
+            error = _stopped_error(exc)
+    _report(args, t, name, why, error, stopped, out)
+    if stopped is not None:
+        return 143 if isinstance(stopped, Terminated) else 130
+    if error is None:
+        return 0
+    return 2 if isinstance(error, kairos.ConfigurationError) else 1
+
+
+def _stopped_error(exc: KeyboardInterrupt) -> kairos.Cancelled:
+    if isinstance(exc, Terminated):
+        return kairos.Cancelled("terminated (SIGTERM)")
+    return kairos.Cancelled("interrupted (Ctrl-C)")
+
+
+def _report(
+    args: argparse.Namespace,
+    t: _Tally,
+    name: str | None,
+    why: str,
+    error: BaseException | None,
+    stopped: KeyboardInterrupt | None,
+    out: TextIO,
+) -> None:
+    """Stats or the JSON object on stdout, then at most one line on stderr."""
+    streamed = t.final is not None or t.chunks > 0 or stopped is not None
     if args.json:
-        print(json.dumps(_json_result(t, name, error), ensure_ascii=False), file=out)
-    elif interrupted:
-        _print_stats(t, out, False, "Streaming interrupted")
-    else:
-        _print_stats(
-            t, out, error is None, "Streaming completed" if error is None else "Streaming failed"
-        )
-    if error is not None and not interrupted:
-        print(f"kairos: error: {error}", file=sys.stderr)
-    return 130 if interrupted else (1 if error is not None else 0)
+        _print_json(_json_result(t, name, error), out)
+    elif stopped is not None:
+        label = "terminated (SIGTERM)" if isinstance(stopped, Terminated) else "interrupted"
+        _print_stats(t, out, False, f"Streaming {label}")
+    elif streamed:
+        ok = error is None
+        _print_stats(t, out, ok, "Streaming completed" if ok else "Streaming failed")
+    if stopped is not None:
+        return
+    if error is not None:
+        picked = "" if args.provider or not why else f" [provider picked: {why}]"
+        print(f"kairos: error: {error}{picked}", file=sys.stderr)
+    elif args.json and not args.provider:
+        print(f"kairos: provider {name} ({why})", file=sys.stderr)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from types import FrameType
 from typing import Any, NoReturn
 
 from ..errors import ConfigurationError
+from ._args import host, sigterm_as_interrupt
 from ._pick import AUTO_ORDER, OFFLINE, open_provider, pick_provider, port
 
 __all__ = ["add_parser", "run"]
@@ -55,24 +52,11 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--provider", choices=[*PRESETS, OFFLINE], help="provider preset name")
     s.add_argument("--model", help="model name (default: the provider's default model)")
     s.add_argument("--base-url", help="server base URL, as for `kairos stream --base-url`")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument(
+        "--host", type=host, default="127.0.0.1", help="address to bind (default 127.0.0.1)"
+    )
     s.add_argument("--port", type=port, default=0, help="port to bind (default 0: a free port)")
     s.set_defaults(timeout=None)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _log(line: str) -> None:
@@ -92,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     label = "offline demo: scripted replies, not a model" if name == OFFLINE else name
     if args.model and name != OFFLINE:
         label += f" · {args.model}"
-    with _sigterm_as_interrupt(), contextlib.ExitStack() as stack:
+    with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
         app = None
         try:
             provider = stack.enter_context(open_provider(name, args))

@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .. import _validate
 from .._codec import WireCodec
 from ..errors import ConfigurationError
 from ._base import CodecConfig
@@ -129,13 +130,29 @@ def split_model(spec: str) -> tuple[str, str]:
     raise ConfigurationError(f"unknown provider {name!r} in {spec!r}; known: {', '.join(PRESETS)}")
 
 
-def _env_url(preset: Preset, env: Mapping[str, str]) -> str | None:
-    """The base URL from the preset's variable; an endpoint variable (``endpoint_path`` set:
+def _key(preset: Preset, api_key: str | None, env: Mapping[str, str]) -> str | None:
+    """The key (``api_key=``, else the first of the preset's variables that is set), surrounding
+    whitespace stripped; a key HTTP cannot carry is refused naming where it came from."""
+    if api_key:
+        return _validate.api_key(api_key, "api_key")
+    for var in preset.key_env:
+        if env.get(var):
+            return _validate.api_key(env[var], var)
+    return None
+
+
+def _url(preset: Preset, base_url: str | None, env: Mapping[str, str]) -> str | None:
+    """``base_url=``, else the preset's variable; an endpoint variable (``endpoint_path`` set:
     the resource's origin only, like Azure's) gets that path unless it already ends with it."""
-    url = env.get(preset.base_url_env) if preset.base_url_env else None
-    if url and preset.endpoint_path and not url.rstrip("/").endswith(preset.endpoint_path):
+    if base_url:
+        return _validate.base_url(base_url, "base_url")
+    var = preset.base_url_env
+    if not (var and env.get(var, "").strip()):
+        return None
+    url = _validate.base_url(env[var], var)
+    if preset.endpoint_path and not url.rstrip("/").endswith(preset.endpoint_path):
         url = url.rstrip("/") + preset.endpoint_path
-    return url or None
+    return url
 
 
 def make_codec(
@@ -153,9 +170,11 @@ def make_codec(
     preset = PRESETS.get(name)
     if preset is None:
         raise ConfigurationError(f"unknown provider {name!r}; known: {', '.join(PRESETS)}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigurationError(f"options must be a mapping, not {type(options).__name__}")
+    _validate.check_text(model, "model")
     env = os.environ if env is None else env
-    key = api_key or next((env[k] for k in preset.key_env if env.get(k)), None)
-    url = base_url or _env_url(preset, env)
+    key, url = _key(preset, api_key, env), _url(preset, base_url, env)
     # The provider's own endpoint needs a key; a server at another base URL may not.
     if preset.key_required and not key and not url:
         wanted = " or ".join(preset.key_env)
@@ -164,14 +183,12 @@ def make_codec(
     if not url:
         where = f"set {preset.base_url_env} or " if preset.base_url_env else ""
         raise ConfigurationError(f"{name}: a base URL is required ({where}pass base_url=)")
-    if "://" not in url:  # "host:port", as OLLAMA_HOST allows
-        url = f"http://{url}"
     config = CodecConfig(
         provider=name,
         base_url=url.rstrip("/"),
         default_model=model or preset.default_model,
         api_key=key,
-        headers=dict(headers or {}),
+        headers=_validate.headers(headers),
         options={**preset.options, **(options or {})},
     )
     return codec_class(preset.wire)(config)  # type: ignore[call-arg]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from .._codec import HTTPRequest, api_error, dumps
+from .._redact import display_url, url_secrets
 from ..errors import APIStatusError, ConfigurationError, ProtocolError
 from ..llm import ToolCall
 
@@ -41,7 +42,9 @@ class CodecConfig:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self.api_key,) if self.api_key else ()
+        """What must never show in an error: the key, and what may be credentials in the
+        base URL (user info, query values)."""
+        return ((self.api_key,) if self.api_key else ()) + url_secrets(self.base_url)
 
 
 class BaseCodec:
@@ -57,7 +60,8 @@ class BaseCodec:
         self.base_url = config.base_url.rstrip("/")
 
     def __repr__(self) -> str:
-        return f"Codec[{self.wire}](provider={self.provider!r}, base_url={self.base_url!r})"
+        shown = display_url(self.base_url)
+        return f"Codec[{self.wire}](provider={self.provider!r}, base_url={shown!r})"
 
     def fallback_request(self, request: HTTPRequest, err: Exception) -> HTTPRequest | None:
         return None

@@ -70,6 +70,7 @@ class WireSpec:
     messages_key: str = "messages"  # the request's list of turns
     content_key: str = "content"  # a turn's text: a string, or a list of parts with "text"
     system_key: str | None = None  # a top-level system prompt field, if the wire has one
+    tools_key: str = "tools"  # the request's list of tools it offers the model
     stream_default: bool = False  # streaming when the request body has no "stream" flag
     usage_opt_in: bool = False  # streamed usage only with stream_options.include_usage
     keepalive: bytes = b": keep-alive\n\n"  # what a server sends to keep a stream open

@@ -9,16 +9,24 @@ Which paths each wire answers, and what its request bodies look like, are data r
 wire (:class:`kairos.providers.WireSpec`, read through ``_routes``); the bytes come from each
 wire's renderer. This module names no provider.
 
-Choosing the entry: an entry with ``match`` answers every request whose last user message
-contains it (case-insensitive; first match wins; not consumed). Other requests take the ordered
-entries in turn; after the last one the last repeats (a "429 then success" script stays on
-success), or the script restarts with ``cycle: true``. Script schema: :mod:`kairos.serve._script`.
+Choosing the entry: an entry with ``match`` answers every request whose last user *text*
+contains it (case-insensitive; first match wins; not consumed). The last user text is the text
+of the last user turn that has any: tool results arrive as user turns on some wires and as
+``tool`` turns on others, and neither counts, so a tool loop matches the same way on every wire
+(it is the question that started the loop). Other requests take the ordered entries in turn;
+after the last one the last repeats (a "429 then success" script stays on success), or the
+script restarts with ``cycle: true``. Script schema: :mod:`kairos.serve._script`.
+
+A reply with tool calls to a request that offers no tools answers its text only (the model
+could not have called a tool it was not given), or, with ``strict``, an HTTP 400 in the wire's
+error shape. Request bodies above ``max_body`` bytes get an HTTP 413 (see ``_limits``).
 
 Strict mode (``kairos serve --strict``): before choosing an entry, the request is checked
 against what the real API rejects (each wire's ``strict`` rules: an Anthropic tool-loop turn
 without its thinking block, a DeepSeek tool turn without ``reasoning_content``, a Gemini 3 call
 without its thought signature, a part the wire cannot take...) and answered with that
-provider's error body and status. A rejected request takes no entry.
+provider's error body and status. A rejected request takes no entry. Strict mode also answers a
+400 to a reply with tool calls for a request that offers no tools (see above).
 """
 
 from __future__ import annotations
@@ -27,12 +35,13 @@ import json
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._replies import estimate_tokens
+from .._replies import Call, Reply, estimate_tokens
 from ..providers import WireSpec, strict_check, wire_spec
 from ..providers._render import error_status, http_error_body, render_body, render_stream
+from ._limits import MAX_REQUEST_BYTES
 from ._routes import Target, default_wire, route
 from ._script import Entry, Script
 
@@ -78,6 +87,7 @@ class Seen:
     prompt_tokens: int | None = None  # a rough count over every message's text
     include_usage: bool = True  # Chat Completions: stream_options.include_usage
     json_array: bool = False  # a streaming path answered without SSE (a JSON array of answers)
+    tools: bool = False  # the request offers the model tools
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -138,12 +148,21 @@ def all_text(facts: WireSpec, body: Any) -> str:
 
 
 def last_user_text(facts: WireSpec, body: Any) -> str:
+    """The text of the last user turn that has text (a turn holding only tool results has
+    none: see the module docstring)."""
     if not isinstance(body, dict):
         return ""
     for item in reversed(_turns(facts, body)):
         if item.get("role", "user") == "user":
-            return _text(item.get(facts.content_key))
+            text = _text(item.get(facts.content_key))
+            if text:
+                return text
     return ""
+
+
+def offers_tools(facts: WireSpec, body: Any) -> bool:
+    tools = body.get(facts.tools_key) if isinstance(body, dict) else None
+    return isinstance(tools, list) and bool(tools)
 
 
 def _paced(pieces: list[Piece], entry: Entry) -> list[Piece]:
@@ -171,9 +190,12 @@ class Emulator:
 
     Thread-safe: the ordered-reply counter and ``requests`` are guarded by a lock."""
 
-    def __init__(self, source: Source, *, strict: bool = False) -> None:
+    def __init__(
+        self, source: Source, *, strict: bool = False, max_body: int = MAX_REQUEST_BYTES
+    ) -> None:
         self.source = source
-        self.strict = strict
+        self.strict = strict  # answer a 400 where a script cannot answer faithfully
+        self.max_body = max_body  # request bodies above this get a 413
         self.requests: list[Seen] = []
         self._next = 0
         self._lock = threading.Lock()
@@ -188,6 +210,8 @@ class Emulator:
         if r.probe is not None:
             text = r.probe.body.replace("{model}", DEFAULT_MODEL)
             return Answer(200, {"content-type": r.probe.content_type}, [text.encode()])
+        if len(body) > self.max_body:
+            return self.too_large(method, path, query)
         try:
             data = json.loads(body or b"{}")
         except (ValueError, RecursionError):
@@ -204,7 +228,21 @@ class Emulator:
             return self._error(r.wire, *rejected)
         if entry is None:
             return self._error(r.wire, 500, "kairos serve: no scripted reply matches this request")
+        if entry.reply is not None and entry.reply.calls and not seen.tools:
+            if self.strict:
+                why = "the scripted reply has tool calls but the request offers no tools"
+                return self._error(r.wire, 400, f"kairos serve (--strict): {why}")
+            entry = replace(entry, reply=_text_only(entry.reply))
         return answer(entry, seen, number)
+
+    def too_large(self, method: str, path: str, query: str) -> Answer:
+        """The 413 for a request body above ``max_body``, in the shape of the wire the path is
+        for (hosts call this before reading such a body; the connection is then closed)."""
+        wire = route(method.upper(), path, query).wire
+        message = f"kairos serve: the request body is larger than {self.max_body} bytes"
+        answer = self._error(wire, 413, message)
+        answer.headers["connection"] = "close"
+        return answer
 
     def _seen(
         self,
@@ -241,6 +279,7 @@ class Emulator:
             tokens,
             bool(usage),
             r.json_array,
+            offers_tools(facts, data),
         )
 
     def _choose(self, seen: Seen) -> Entry | None:
@@ -269,6 +308,13 @@ def rejection(
     """``(status, message)`` when the real API would reject this request body, else None."""
     check = strict_check(wire)
     return None if check is None else check(data, model, preset)
+
+
+def _text_only(reply: Reply) -> Reply:
+    """``reply`` without its tool calls (and without the ``tool_calls`` finish they imply)."""
+    pieces = tuple(p for p in reply.pieces if not isinstance(p, Call))
+    finish = None if reply.finish_reason == "tool_calls" else reply.finish_reason
+    return replace(reply, pieces=pieces, finish_reason=finish)
 
 
 def _http_error(entry: Entry, wire: str, headers: dict[str, str]) -> Answer:

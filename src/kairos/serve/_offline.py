@@ -23,6 +23,7 @@ from typing import Any
 from .._replies import Reply
 from ..providers import PRESETS, demo_preset
 from ._emulator import Answer, Emulator, Seen
+from ._limits import HEADER_TIMEOUT
 from ._routes import emulated_base_url
 from ._script import Entry
 
@@ -83,6 +84,24 @@ def _write(h: BaseHTTPRequestHandler, answer: Answer) -> None:
     h.wfile.flush()
 
 
+def _read_body(h: BaseHTTPRequestHandler, limit: int) -> bytes | None:
+    """The request body (``Content-Length`` or chunked), or None past ``limit`` bytes."""
+    if "chunked" in (h.headers.get("transfer-encoding") or "").lower():
+        body = bytearray()
+        while True:
+            size = int(h.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                h.rfile.readline(64)  # the empty trailer line
+                return bytes(body)
+            if len(body) + size > limit:
+                return None
+            body += h.rfile.read(size)
+            h.rfile.readline(64)  # the CRLF after each chunk
+    declared = h.headers.get("content-length") or "0"
+    size = int(declared) if declared.isdigit() else 0
+    return None if size > limit else h.rfile.read(size)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -95,22 +114,30 @@ class OfflineServer:
 
     ``preset`` is the registry's demo preset, ``base_url`` the emulator's URL for it (as that
     wire's SDKs expect it, e.g. ``http://127.0.0.1:PORT/v1``). ``delay`` is the pause between
-    tokens and ``first`` the one before the first token."""
+    tokens and ``first`` the one before the first token; a connection silent for
+    ``header_timeout`` seconds (its request headers unfinished, say) is closed."""
 
-    def __init__(self, delay: float = 0.03, first: float = 0.25) -> None:
+    def __init__(
+        self, delay: float = 0.03, first: float = 0.25, header_timeout: float = HEADER_TIMEOUT
+    ) -> None:
         self.emulator = Emulator(lambda seen: demo_entry(seen, first=first, gap=delay))
         emulator = self.emulator
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = header_timeout  # a socket silent this long is closed (headers included)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:
                 path, _, query = self.path.partition("?")
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                answer = emulator.handle(self.command, path, query, dict(self.headers), body)
+                body = _read_body(self, emulator.max_body)
+                if body is None:  # past the limit: refused, and the connection then closes
+                    answer = emulator.too_large(self.command, path, query)
+                    self.close_connection = True
+                else:
+                    answer = emulator.handle(self.command, path, query, dict(self.headers), body)
                 try:
                     _write(self, answer)
                 except OSError:  # the client went away (Ctrl-C): nothing to clean up

@@ -11,8 +11,8 @@ Schema (YAML or JSON; ``.yaml``/``.yml`` need the ``serve`` extra for PyYAML)::
         usage: {prompt_tokens: 5, completion_tokens: 2}
       - match: weather      # used whenever the last user message contains "weather"
         tool_calls: [...]   # (case-insensitive); matched entries are not consumed
-      - recorded: bodies/openai.sse   # replay raw bytes (path relative to the script file,
-        split: 64                     # or to --recorded DIR); split into events, or N bytes
+      - recorded: bodies/openai.sse   # replay raw bytes (a path inside the script's folder,
+        split: 64                     # or --recorded DIR); split into events, or N bytes
       - status: 429         # an HTTP error in the provider's own error shape
         retry_after: 1
         error: slow down    # the error message (optional)
@@ -57,6 +57,13 @@ from typing import Any
 
 from .._reply_files import reply_from_dict
 from ..errors import ConfigurationError
+from ._limits import (
+    MAX_RECORDED_BYTES,
+    MAX_SCRIPT_BYTES,
+    check_expansion,
+    inside,
+    read_bounded,
+)
 
 __all__ = ["RECORDED_SUFFIXES", "Entry", "Script", "load_script", "parse_script", "script_from_dir"]
 
@@ -128,11 +135,12 @@ def _check_types(d: Mapping[str, Any], where: str) -> None:
 
 
 def _read_recorded(name: str, base: Path, where: str) -> bytes:
-    path = Path(name) if Path(name).is_absolute() else base / name
+    """A recorded body; only from inside ``base`` (see :mod:`kairos.serve._limits`)."""
+    path = inside(base, name, where)
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise _fail(where, f"cannot read recorded body {str(path)!r} ({exc.strerror})") from None
+        return read_bounded(path, MAX_RECORDED_BYTES, "recorded body")
+    except ConfigurationError as exc:
+        raise _fail(where, exc.message) from None
 
 
 def _reply(content: dict[str, Any], where: str) -> Any:
@@ -165,6 +173,7 @@ def parse_entry(d: Any, base: Path, where: str) -> Entry:
 
 def parse_script(data: Any, base: Path, source: str) -> Script:
     """A script from already-parsed YAML/JSON data; ``base`` resolves ``recorded`` paths."""
+    check_expansion(data, source)
     if isinstance(data, list):
         data = {"replies": data}
     if not isinstance(data, dict):
@@ -199,6 +208,8 @@ def _parse_text(text: str, path: Path) -> Any:
             ) from None
         try:
             return yaml.safe_load(text)
+        except RecursionError:
+            raise _fail(str(path), "invalid YAML: nested too deep") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark is not None else ""
@@ -208,6 +219,8 @@ def _parse_text(text: str, path: Path) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise _fail(str(path), f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise _fail(str(path), "invalid JSON: nested too deep") from None
 
 
 def load_script(path: str | Path, recorded_dir: str | Path | None = None) -> Script:
@@ -215,9 +228,7 @@ def load_script(path: str | Path, recorded_dir: str | Path | None = None) -> Scr
     ``recorded_dir`` when given, else to the script's folder."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read script {str(p)!r} ({exc.strerror})") from None
+        text = read_bounded(p, MAX_SCRIPT_BYTES, "script").decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigurationError(f"{p}: a script must be UTF-8 text") from None
     base = Path(recorded_dir) if recorded_dir is not None else p.parent
@@ -234,5 +245,8 @@ def script_from_dir(folder: str | Path, *, cycle: bool = False) -> Script:
     if not files:
         suffixes = ", ".join(RECORDED_SUFFIXES)
         raise ConfigurationError(f"--recorded: no recorded bodies ({suffixes}) under {str(root)!r}")
-    entries = tuple(Entry(recorded=p.read_bytes()) for p in files)
-    return Script(entries, cycle, str(root))
+    bodies = []
+    for p in files:
+        path = inside(root, str(p.relative_to(root)), "--recorded")
+        bodies.append(read_bounded(path, MAX_RECORDED_BYTES, "recorded body"))
+    return Script(tuple(Entry(recorded=b) for b in bodies), cycle, str(root))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
@@ -14,11 +15,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..errors import ConfigurationError
 from ._app import make_app
 from ._emulator import Emulator, Seen, Source
+from ._limits import HEADER_TIMEOUT, MAX_REQUEST_BYTES
 from ._routes import base_urls, wire_titles
 from ._script import Script, load_script, parse_script, script_from_dir
 
@@ -67,8 +71,16 @@ class EmulatorServer:
         recorded: str | Path | None = None,
         log: Callable[[str], None] | None = None,
         strict: bool = False,
+        max_body: int = MAX_REQUEST_BYTES,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
-        self.emulator = Emulator(make_source(script, recorded), strict=strict)
+        if not isinstance(host, str) or not host.strip():
+            raise ConfigurationError(
+                "kairos serve: an empty host would listen on every interface; "
+                "pass 0.0.0.0 (or ::) to mean that"
+            )
+        self.emulator = Emulator(make_source(script, recorded), strict=strict, max_body=max_body)
+        self.header_timeout = header_timeout
         self.host = host
         self._port = port
         self._log = log
@@ -108,6 +120,7 @@ class EmulatorServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             make_app(self.emulator, self._log),
+            http=_protocol(self.header_timeout),
             log_config=None,
             log_level="warning",
             access_log=False,
@@ -147,8 +160,57 @@ class EmulatorServer:
             self._thread.join(0.25)
 
 
+def _protocol(header_timeout: float) -> type[H11Protocol]:
+    """Uvicorn's HTTP/1.1 protocol, closing a connection whose request headers have not all
+    arrived ``header_timeout`` seconds after it opened or after its previous response (a
+    client that never finishes its headers would otherwise hold the connection forever)."""
+
+    class Protocol(H11Protocol):
+        _headers_timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._headers_timer = self.loop.call_later(header_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._headers_timer is not None:
+                self._headers_timer.cancel()
+                self._headers_timer = None
+
+        def _too_slow(self) -> None:
+            self._headers_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._headers_timer is None and self.conn.their_state is h11.IDLE:
+                self._arm()  # a new request begins on a kept-alive connection
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm()  # its headers are all here
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return Protocol
+
+
+_EVERY_INTERFACE = ("0.0.0.0", "::", "[::]")
+
+
 def _banner(srv: EmulatorServer, source: str, out: TextIO) -> None:
     print(f"kairos serve: emulating {wire_titles()} at {srv.url}", file=out)
+    if srv.host in _EVERY_INTERFACE:
+        print(
+            f"  listening on every interface ({srv.host}): any host that can reach this "
+            "machine can use it",
+            file=out,
+        )
     print(f"  answering from: {source}", file=out)
     if srv.emulator.strict:
         print("  strict: requests the real APIs reject get their error answers", file=out)

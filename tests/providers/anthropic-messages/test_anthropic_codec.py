@@ -350,21 +350,22 @@ def test_body_ending_after_message_delta_is_complete_but_not_before() -> None:
     assert out.final.error.partial is not None and out.final.error.partial.content == "a"
 
 
-def test_closed_tool_block_with_invalid_json_fails_unless_cut_by_max_tokens() -> None:
+def test_invalid_tool_input_json_is_kept_and_parsed_arguments_says_so() -> None:
+    """The contract's one rule for every wire: the stream ends as the provider said, the call
+    keeps the text received, and parsed_arguments() raises ProtocolError naming the call."""
     events = [
         start(),
         block(0, type="tool_use", id="toolu_1", name="f", input={}),
         delta(0, type="input_json_delta", partial_json='{"a": '),
         stop_block(0),
     ]
-    out = stream(sse(*events, *end("tool_use")))
-    assert isinstance(out.final.error, kairos.ProtocolError)
-    assert out.raised is out.final.error
-    partial = out.final.error.partial
-    assert partial is not None and partial.tool_calls[0].arguments == '{"a": '
-    out = stream(sse(*events, *end("max_tokens")))
-    assert out.final.error is None and out.response.finish_reason == "length"
-    assert out.response.tool_calls == (kairos.ToolCall("toolu_1", "f", '{"a": '),)
+    for stop, finish in (("tool_use", "tool_calls"), ("max_tokens", "length")):
+        out = stream(sse(*events, *end(stop)))
+        assert out.final.error is None and out.raised is None
+        assert out.response.finish_reason == finish
+        assert out.response.tool_calls == (kairos.ToolCall("toolu_1", "f", '{"a": '),)
+        with pytest.raises(kairos.ProtocolError, match="'f'"):
+            out.response.tool_calls[0].parsed_arguments()
 
 
 def test_non_stream_json_answer() -> None:

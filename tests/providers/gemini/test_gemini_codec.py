@@ -368,7 +368,8 @@ def test_usage_is_the_last_reported_never_summed() -> None:
         ),
     )
     u = stream(body).response.usage
-    assert u == kairos.Usage(10, 7, 45, cached_tokens=4, reasoning_tokens=28)
+    # completion = candidates + thoughts (candidatesTokenCount excludes thoughts)
+    assert u == kairos.Usage(10, 7 + 28, 45, cached_tokens=4, reasoning_tokens=28)
 
 
 def test_thoughts_are_reasoning_and_non_text_parts_are_not_content() -> None:
@@ -528,3 +529,23 @@ def test_http_error_with_html_body(status: int, cls: type) -> None:
     err = info.value
     assert type(err) is cls and err.status == status
     assert "non-JSON text/html" in err.message and "upstream died" in err.message
+
+
+def test_tool_arguments_that_are_not_an_object_are_kept_and_parsed_arguments_says_so() -> None:
+    """The contract's one rule for every wire (see ``kairos.llm``). Gemini's ``args`` is JSON
+    already, so the case it can send is a value that is not an object."""
+    body = sse(
+        chunk(
+            {"functionCall": {"name": "lookup", "args": "not an object"}},
+            {"functionCall": {"name": "other", "args": [1, 2]}},
+            finish="STOP",
+            usageMetadata=usage(3, 4, 7),
+        )
+    )
+    out = stream(body)
+    assert out.final.error is None and out.response.finish_reason == "tool_calls"
+    first, second = out.response.tool_calls
+    assert (first.arguments, second.arguments) == ('"not an object"', "[1,2]")
+    for c in (first, second):
+        with pytest.raises(kairos.ProtocolError, match=f"'{c.name}'.*not a JSON object"):
+            c.parsed_arguments()

@@ -21,7 +21,8 @@ KEY = "gemini-secret-key-123"
 
 
 def _check(out: Any, expected: dict[str, Any]) -> None:
-    """``check_expected`` with one adjustment for tool-call ids.
+    """``check_expected`` with one adjustment for tool-call ids (and, as everywhere, the
+    completion count including thoughts: see ``harness.completion_tokens``).
 
     None of the recorded bodies has a ``functionCall.id`` (the Gemini API leaves it out), so the
     official SDK reports ``id: None``. kairos never returns a call without an id: it generates

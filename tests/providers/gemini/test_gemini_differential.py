@@ -1,6 +1,7 @@
 """Differential check: the official ``google-genai`` SDK and kairos read the same recorded
 bytes from the same loopback server and must agree on content, reasoning, tool calls (name and
-arguments), usage, the raw finish reason and the model. The recordings carry no
+arguments), usage (kairos' completion count is the SDK's candidates plus thoughts), the raw
+finish reason and the model. The recordings carry no
 ``functionCall.id`` (the SDK reports ``None``), so ids are checked only among kairos' own calls
 (non-empty and distinct). A second check sends the same conversation through both clients and
 compares the request bodies."""
@@ -58,7 +59,8 @@ def _official(url: str) -> dict[str, Any]:
         "tools": tools,
         "usage": (
             usage.prompt_token_count or 0,
-            usage.candidates_token_count or 0,
+            # kairos' completion count includes thoughts (candidates excludes them)
+            (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0),
             usage.total_token_count,
             usage.thoughts_token_count,
             usage.cached_content_token_count,
@@ -150,7 +152,7 @@ def test_synthetic_stream_with_cache_counts_and_split_calls() -> None:
     body = b"".join(b"data: " + json.dumps(c).encode() + b"\r\n\r\n" for c in chunks)
     theirs, ours, resp = _both(body)
     assert ours == theirs
-    assert ours["usage"] == (40, 12, 60, 8, 32)
+    assert ours["usage"] == (40, 12 + 8, 60, 8, 32)
     assert resp.finish_reason == "tool_calls"
     assert len({c.id for c in resp.tool_calls}) == 2
 

@@ -391,3 +391,20 @@ def test_finish_reasons(raw: str, normal: str) -> None:
     final, _, _ = stream(lines(msg("x"), {**DONE, "done_reason": raw}))
     assert (final.finish_reason, final.raw_finish_reason) == (normal, raw)
     assert final.usage is None  # no counts on the done line: usage unknown
+
+
+def test_invalid_tool_arguments_are_kept_and_parsed_arguments_says_so() -> None:
+    """The contract's one rule for every wire (see ``kairos.llm``): the stream succeeds, the
+    call keeps the text received, parsed_arguments() raises ProtocolError naming the call."""
+    body = lines(
+        msg(tool_calls=[call("lookup", '{"q": "unterminated'), call("other", [1, 2])]),
+        {**msg(), "done": True, "done_reason": "stop"},
+    )
+    final, _, _ = stream(body)
+    assert final.error is None and final.finish_reason == "tool_calls"
+    bad, array = final.tool_calls
+    assert bad.arguments == '{"q": "unterminated' and array.arguments == "[1,2]"
+    with pytest.raises(kairos.ProtocolError, match=r"'lookup'.*invalid JSON"):
+        bad.parsed_arguments()
+    with pytest.raises(kairos.ProtocolError, match=r"'other'.*not a JSON object"):
+        array.parsed_arguments()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import kairos
+from harness import run
 from kairos.providers import make_codec
+from loopback import Reply
 
 WEATHER = kairos.Tool(
     "get_weather",
@@ -116,3 +120,60 @@ def test_html_error_page_gives_a_clear_one_line_error() -> None:
     assert isinstance(err, kairos.ServerError) and err.status == 502
     assert "\n" not in str(err) and "non-JSON text/html body" in str(err)
     assert "502 Bad Gateway" in str(err)
+
+
+def test_generic_server_error_type_yields_to_the_status() -> None:
+    """A 503 / 529 whose type only says "server_error" is an overload, with its Retry-After
+    (the status decides over a generic type); a 500 stays a ServerError."""
+    body = {"error": {"message": "busy", "type": "server_error", "code": None}}
+    for status in (503, 529):
+        err = _err(status, body, {"retry-after": "7"})
+        assert isinstance(err, kairos.OverloadedError) and err.retry_after == 7.0, status
+        assert err.error_type == "server_error"
+    assert type(_err(500, body)) is kairos.ServerError
+    assert type(_err(502, body)) is kairos.ServerError
+
+
+def test_inband_error_with_a_numeric_string_code_is_typed_by_it() -> None:
+    """LiteLLM's proxy sends ``{"error": {"code": "503", "type": null}}`` inside the stream."""
+    codec = make_codec("openai", api_key="k")
+    for code, cls in (("503", kairos.OverloadedError), ("429", kairos.RateLimitError)):
+        for event in ("", "error"):
+            line = json.dumps({"error": {"message": "m", "code": code, "type": None}})
+            delta = codec.new_parser().parse(event, line)
+            assert delta is not None and type(delta.error) is cls, (code, event)
+            assert delta.error.status == int(code)
+    line = json.dumps({"error": {"message": "m", "code": "500", "type": None}})
+    delta = codec.new_parser().parse("", line)
+    assert delta is not None and type(delta.error) is kairos.ServerError
+    line = json.dumps({"error": {"message": "m", "code": "503", "type": "server_error"}})
+    delta = codec.new_parser().parse("", line)
+    assert delta is not None and type(delta.error) is kairos.OverloadedError
+    line = json.dumps({"error": {"message": "m", "type": "server_error"}})  # no status at all
+    delta = codec.new_parser().parse("", line)
+    assert delta is not None and type(delta.error) is kairos.ServerError
+
+
+def test_invalid_tool_arguments_are_kept_and_parsed_arguments_says_so() -> None:
+    """The contract's one rule for every wire (see ``kairos.llm``): the stream and chat()
+    succeed, the call keeps the text received, parsed_arguments() raises ProtocolError."""
+
+    def event(delta: dict[str, object], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return b"data: " + json.dumps({"choices": [choice]}).encode() + b"\n\n"
+
+    head = {"index": 0, "id": "call_1", "type": "function"}
+    body = (
+        event({"tool_calls": [{**head, "function": {"name": "lookup", "arguments": '{"q": "'}}]})
+        + event({"tool_calls": [{"index": 0, "function": {"arguments": "unterminated"}}]})
+        + event({}, "tool_calls")
+        + b"data: [DONE]\n\n"
+    )
+    req = kairos.ChatRequest([kairos.Message.user("hi")], model="m")
+    for mode in ("sync", "async"):
+        out = run("openai", Reply.body(body), req, transport="loopback", mode=mode)
+        assert out.final.error is None and out.response.finish_reason == "tool_calls"
+        (call,) = out.response.tool_calls
+        assert call.arguments == '{"q": "unterminated'
+        with pytest.raises(kairos.ProtocolError, match=r"'lookup'.*invalid JSON"):
+            call.parsed_arguments()

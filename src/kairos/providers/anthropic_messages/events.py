@@ -1,7 +1,9 @@
 """Anthropic Messages stream events -> deltas (see the package docstring for the events).
 
-Tool input arrives as ``input_json_delta`` fragments; the JSON is joined and checked once, when
-its block closes (never re-parsed per fragment). Fields of the wrong type count as absent.
+Tool input arrives as ``input_json_delta`` fragments, kept as received (never re-parsed per
+fragment); input that is not a JSON object is the caller's to detect with
+``ToolCall.parsed_arguments()``, as on every wire (see ``kairos.llm``). Fields of the wrong
+type count as absent.
 
 The ordered turn: a text block starts a new text part (its ``citations_delta`` entries are its
 citations); a ``thinking`` block is a reasoning block whose ``signature_delta`` is its
@@ -82,8 +84,6 @@ class Parser:
         self._tools: dict[int, _ToolBlock] = {}  # open tool_use blocks by content-block index
         self._others: dict[int, tuple[dict[str, Any], list[str]]] = {}  # provider blocks
         self._calls = 0
-        self._invalid: str | None = None  # a closed tool block whose input is not JSON
-        self._finish: str | None = None
         # blocks of the structured-output tool (see ``output.py``): index -> input at start
         self._output: dict[int, Any] = {}
         self._answered = False  # the output tool's input arrived: it is the answer's text
@@ -123,7 +123,6 @@ class Parser:
         if kind == "message_delta":
             return self._message_delta(obj)
         if kind == "message_stop":
-            self._check_tools(self._finish)
             self.complete = True
             return Delta(end=True)
         return None  # ping and event types added after this codec was written
@@ -210,18 +209,11 @@ class Parser:
         if tool is None:
             other = None if index is None else self._others.pop(index, None)
             return None if other is None else _provider_part(*other)
-        if not tool.parts:
+        if not tool.parts and isinstance(tool.input, dict) and tool.input:
             # no fragments: the input given at block start (non-empty only in odd servers)
-            if isinstance(tool.input, dict) and tool.input:
-                return Delta(tools=[ToolDelta(tool.pos, None, None, dumps(tool.input).decode())])
-            return None  # the accumulator reports a call without input as "{}"
-        # the JSON is joined and checked once, when the block is complete
-        try:
-            valid = isinstance(json.loads("".join(tool.parts)), dict)
-        except (ValueError, RecursionError):
-            valid = False
-        if not valid and self._invalid is None:
-            self._invalid = tool.name
+            return Delta(tools=[ToolDelta(tool.pos, None, None, dumps(tool.input).decode())])
+        # the input is kept as the text received, valid JSON or not (the contract's rule:
+        # ToolCall.parsed_arguments() says whether it is); a call without input is "{}"
         return None
 
     def _answer(self, piece: Any) -> Delta | None:
@@ -244,16 +236,8 @@ class Parser:
         finish = stop if isinstance(stop, str) else None
         finish = self.stop_reason(finish)
         if finish:
-            self._check_tools(finish)
-            self._finish = finish
             self.complete = True  # a body ending right after this is not truncated
         return Delta(usage=self._usage.update(obj.get("usage")), finish=finish)
-
-    def _check_tools(self, finish: str | None) -> None:
-        """Tool input that is not a JSON object is a protocol error, unless the answer was cut
-        by max_tokens: then the text received so far is kept as the call's arguments."""
-        if self._invalid is not None and finish != "max_tokens":
-            raise ProtocolError(f"tool call {self._invalid!r} ended with invalid JSON input")
 
 
 def _provider_part(block: dict[str, Any], pieces: list[str]) -> Delta:

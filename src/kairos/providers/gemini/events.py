@@ -34,14 +34,17 @@ def _usage(u: Any) -> Usage | None:
     if not isinstance(u, dict):
         return None
     prompt = as_int(u.get("promptTokenCount")) or 0
-    completion = as_int(u.get("candidatesTokenCount")) or 0
+    thoughts = as_int(u.get("thoughtsTokenCount"))
+    # candidatesTokenCount excludes thoughts; kairos' completion count includes reasoning (as
+    # Chat Completions' does), so completion = candidates + thoughts, and thoughts are also
+    # reasoning_tokens. The total also counts tool-use prompt tokens (totalTokenCount).
+    completion = (as_int(u.get("candidatesTokenCount")) or 0) + (thoughts or 0)
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
-        # the total also counts thoughts and tool-use prompt tokens
         total_tokens=as_int(u.get("totalTokenCount")) or prompt + completion,
         cached_tokens=as_int(u.get("cachedContentTokenCount")),
-        reasoning_tokens=as_int(u.get("thoughtsTokenCount")),
+        reasoning_tokens=thoughts,
     )
 
 

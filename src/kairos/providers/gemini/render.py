@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..._replies import Call, Cite, Fail, Pause, Piece, Reasoning, Text
+from ...llm import Usage
 from .._frames import KIND_BY_STATUS, Ctx, Frame, merged, signature_for, spans, sse, wire_finish
 
 _FINISH = {
@@ -73,6 +74,24 @@ def _grounding(pieces: Any) -> dict[str, Any] | None:
     return {"groundingChunks": chunks, "groundingSupports": supports}
 
 
+def _usage_metadata(u: Usage) -> dict[str, Any]:
+    """Gemini's rule (as in the recorded bodies): ``candidatesTokenCount`` excludes thoughts,
+    ``thoughtsTokenCount`` counts them, total = prompt + candidates + thoughts. kairos'
+    completion count includes reasoning, so candidates = completion - reasoning."""
+    thoughts = u.reasoning_tokens or 0
+    candidates = max(u.completion_tokens - thoughts, 0)
+    meta: dict[str, Any] = {
+        "promptTokenCount": u.prompt_tokens,
+        "candidatesTokenCount": candidates,
+        "totalTokenCount": u.prompt_tokens + candidates + thoughts,
+    }
+    if u.cached_tokens is not None:
+        meta["cachedContentTokenCount"] = u.cached_tokens
+    if u.reasoning_tokens is not None:
+        meta["thoughtsTokenCount"] = u.reasoning_tokens
+    return meta
+
+
 def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
     cand: dict[str, Any] = {"content": {"parts": parts, "role": "model"}}
     out: dict[str, Any] = {"candidates": [cand]}
@@ -81,17 +100,7 @@ def _chunk(ctx: Ctx, parts: list[dict[str, Any]], final: bool) -> dict[str, Any]
         grounding = _grounding(ctx.reply.pieces)
         if grounding is not None:
             cand["groundingMetadata"] = grounding
-        u = ctx.usage
-        meta: dict[str, Any] = {
-            "promptTokenCount": u.prompt_tokens,
-            "candidatesTokenCount": u.completion_tokens,
-            "totalTokenCount": u.total_tokens,
-        }
-        if u.cached_tokens is not None:
-            meta["cachedContentTokenCount"] = u.cached_tokens
-        if u.reasoning_tokens is not None:
-            meta["thoughtsTokenCount"] = u.reasoning_tokens
-        out["usageMetadata"] = meta
+        out["usageMetadata"] = _usage_metadata(ctx.usage)
     cand["index"] = 0
     out["modelVersion"] = ctx.model
     out["responseId"] = ctx.ident("", 22)

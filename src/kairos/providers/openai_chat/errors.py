@@ -33,13 +33,37 @@ _BY_CODE: dict[str, type[APIStatusError]] = {
 }
 
 
+# error types that only say "the server failed": the status, when there is one, says more
+# (a 503 or 529 "server_error" is an overload, with its Retry-After)
+_GENERIC = frozenset(("server_error",))
+
+
+def _status(info: dict[str, Any]) -> int | None:
+    """The status an in-band error names: ``status_code``, ``status`` or a numeric ``code``
+    (an integer, or a string of three digits as LiteLLM's proxy sends: ``"503"``)."""
+    for key in ("status_code", "status", "code"):
+        value = info.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and len(value) == 3 and value.isdigit():
+            return int(value)
+    return None
+
+
+def _class(code: str | None, kind: Any, status: int | None) -> type[APIStatusError] | None:
+    """The class the structured fields name; None: the status decides."""
+    name = code if code in _BY_CODE else str(kind)
+    if status is not None and name in _GENERIC:
+        return None
+    return _BY_CODE.get(name)
+
+
 def inband_error(provider: str, err: Any) -> APIStatusError:
     info = err if isinstance(err, dict) else {"message": err}
-    status = info.get("status_code") or info.get("status") or info.get("code")
-    status = status if isinstance(status, int) else None
+    status = _status(info)
     kind = info.get("code") if isinstance(info.get("code"), str) else info.get("type")
     etype = kind if isinstance(kind, str) else None
-    cls = _BY_CODE.get(etype or "") or _BY_CODE.get(str(info.get("type")))
+    cls = _class(etype, info.get("type"), status)
     return api_error(provider, status, error_text(info), error_type=etype, cls=cls, body=err)
 
 
@@ -53,7 +77,7 @@ def http_error(
     info = info if isinstance(info, dict) else {"message": info}
     code = info.get("code") if isinstance(info.get("code"), str) else None
     etype = code or (info.get("type") if isinstance(info.get("type"), str) else None)
-    cls = _BY_CODE.get(code or "") or _BY_CODE.get(str(info.get("type")))
+    cls = _class(code, info.get("type"), status)
     if cls is RateLimitError and status != 429 and etype == "insufficient_quota":
         cls = PermissionDeniedError
     message = error_text(info) if info else f"HTTP {status}"
