@@ -20,7 +20,38 @@ from pathlib import Path
 from typing import Any
 
 N = 20000
-WIRES = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "ollama": "ollama"}
+WIRES = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "ollama": "ollama",
+    "responses": "openai-responses",
+}
+
+
+def _responses(words: list[str]) -> list[bytes]:
+    """A Responses text stream as OpenAI sends it: named events, one message item."""
+    seq = iter(range(len(words) + 16))
+
+    def ev(kind: str, **fields: Any) -> bytes:
+        obj = {"type": kind, "sequence_number": next(seq), **fields}
+        return f"event: {kind}\ndata: {json.dumps(obj)}\n\n".encode()
+
+    item = {"id": "msg_1", "type": "message", "status": "in_progress", "content": []}
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    at = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    out = [ev("response.created", response={"id": "r", "model": "m", "output": []})]
+    out.append(ev("response.output_item.added", output_index=0, item={**item, "role": "assistant"}))
+    out.append(ev("response.content_part.added", **at, part=part))
+    out += [ev("response.output_text.delta", **at, delta=w, logprobs=[]) for w in words]
+    text = "".join(words)
+    done = {**item, "status": "completed", "content": [{**part, "text": text}]}
+    out.append(ev("response.output_text.done", **at, text=text, logprobs=[]))
+    out.append(ev("response.content_part.done", **at, part={**part, "text": text}))
+    out.append(ev("response.output_item.done", output_index=0, item=done))
+    usage = {"input_tokens": 1, "output_tokens": len(words), "total_tokens": len(words) + 1}
+    end = {"id": "r", "model": "m", "status": "completed", "output": [done], "usage": usage}
+    return [*out, ev("response.completed", response=end)]
 
 
 def _events(fmt: str, n: int) -> list[bytes]:
@@ -58,6 +89,8 @@ def _events(fmt: str, n: int) -> list[bytes]:
         }
         out.append(b"event: message_delta\ndata: " + json.dumps(stop).encode() + b"\n\n")
         return [*out, b'event: message_stop\ndata: {"type": "message_stop"}\n\n']
+    if fmt == "responses":
+        return _responses(words)
     if fmt == "gemini":
         usage = {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2}
         out = []

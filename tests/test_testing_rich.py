@@ -82,6 +82,7 @@ def test_anthropic_signs_unsigned_thinking_and_renders_redacted_blocks() -> None
         ("anthropic-messages", None, ""),
         ("gemini", None, ""),
         ("ollama-chat", None, "I can't help with that."),
+        ("openai-responses", "I can't help with that.", ""),
     ],
 )
 def test_refusal_in_each_wires_shape(wire: str, refusal: str | None, content: str) -> None:

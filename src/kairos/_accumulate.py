@@ -154,8 +154,7 @@ class Accumulator:
         calls = False
         for item in items:
             if isinstance(item, ToolDelta):
-                self._tool(item)
-                calls = True
+                calls = self._tool(item) or calls
             elif item.kind == "text":
                 before = len(self.content)
                 if item.text:
@@ -176,7 +175,9 @@ class Accumulator:
         snapshot = self._calls.view() if self.calls else ()
         return StreamChunk(text, thought, snapshot, refusal=refusal)
 
-    def _tool(self, td: ToolDelta) -> None:
+    def _tool(self, td: ToolDelta) -> bool:
+        """Fold one tool-call piece; False when it only set a known call's data (nothing for
+        the caller to see: a Responses call item's final status)."""
         call = None
         if td.index is not None:
             call = self._by_index.get(td.index)
@@ -186,6 +187,7 @@ class Accumulator:
             call = self._by_id.get(td.id)
         if call is None and td.index is None and not td.id and self.calls:
             call = self.calls[-1]  # continuation without index or id
+        visible = call is None or td.data is None or bool(td.arguments or td.id or td.name)
         if call is None:
             call = _Call(td.id or "", td.name or "", len(self.calls))
             self.calls.append(call)
@@ -206,6 +208,7 @@ class Accumulator:
         if td.arguments:
             call.parts.append(td.arguments)
             call.seqs.append(seq)
+        return visible
 
     def tool_calls(self) -> tuple[ToolCall, ...]:
         return self._calls.view()()

@@ -88,9 +88,13 @@ class PartDelta:
       the data (earlier text is closed first, later text starts another part).
     * ``"text_start"``: the next text starts a new text part (an Anthropic text block), which
       keeps ``provider_data`` if given.
+    * ``"text_data"``: ``provider_data`` becomes the data of the text part in progress (known
+      only once the part is finished: a Responses message item), without closing it; ignored
+      when no text part is in progress.
     * ``"reasoning"``: ``text`` is reasoning; ``new`` starts a new reasoning block (else it
       joins the open one), ``signature`` / ``data`` / ``id`` / ``provider_data`` are set on the
-      block, and ``close`` ends it (a later piece starts another).
+      block, and ``close`` ends it (a later piece starts another). Without ``new``, an ``id``
+      another block already has names that block (a wire whose blocks finish out of order).
     * ``"signature"``: ``text`` is appended to the open reasoning block's signature.
     * ``"reasoning_data"``: ``provider_data`` is set on the last reasoning block (one is made
       if there is none).

@@ -120,6 +120,8 @@ class Turn:
         elif kind == "text_start":
             self.sync()
             self.text_data = ev.provider_data  # the new part's own data (an item id...)
+        elif kind == "text_data" and self._text_since():
+            self.text_data = ev.provider_data  # the finished part's data, the part stays open
 
     def text(self, ev: PartDelta, before: int) -> None:
         """A ``"text"`` event whose text (if any) was appended at ``content[before]``: with
@@ -142,13 +144,20 @@ class Turn:
         self.items.append(block)
         return block
 
+    def _block_with(self, id: str | None) -> _Block | None:
+        """The block received earlier with this id (a wire whose blocks end out of order)."""
+        if id is None:
+            return None
+        return next((i for i in reversed(self.items) if isinstance(i, _Block) and i.id == id), None)
+
     def _last_block(self) -> _Block | None:
         return next((i for i in reversed(self.items) if isinstance(i, _Block)), None)
 
     def _reasoning(self, ev: PartDelta) -> None:
         block = self.block
-        if ev.new or not self._continues(block):
-            block = self._open()
+        other = block is not None and ev.id is not None and block.id not in (None, ev.id)
+        if ev.new or other or not self._continues(block):
+            block = (None if ev.new else self._block_with(ev.id)) or self._open()
         assert block is not None
         if ev.text:
             block.pieces.append(ev.text)

@@ -77,7 +77,11 @@ when sent by a new provider object (codecs keep no state between requests):
   ``providers/_presets.py``): DeepSeek ``reasoning_content`` on every assistant message with
   ``tool_calls``; DashScope ``reasoning_content`` on assistant messages; OpenRouter
   ``reasoning_details`` as received; a refusal as the message's ``refusal``;
-* Ollama: ``thinking`` on the assistant message.
+* Ollama: ``thinking`` on the assistant message;
+* OpenAI Responses: the output items in order: ``reasoning`` items (id, summary,
+  ``encrypted_content``; one without encrypted content only when the request stores) before the
+  ``function_call`` items they led to, ``message`` items with their ids, server-tool items as
+  received.
 
 **Cross-provider rule**: a provider never receives another provider's reasoning, signatures or
 provider parts. History made by provider A and sent to provider B keeps its text, refusals and

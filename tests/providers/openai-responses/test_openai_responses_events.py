@@ -12,7 +12,6 @@ import pytest
 
 import kairos
 from harness import Outcome, _drain_sync
-from kairos.providers import make_codec
 
 FMT = "openai-responses"
 REQ = kairos.ChatRequest([kairos.Message.user("hi")], model="m")
@@ -172,8 +171,14 @@ def test_whole_items_without_deltas_give_their_text_reasoning_and_calls() -> Non
     assert (resp.reasoning, resp.content) == ("Think. Done.", "Answer")
     (got,) = resp.tool_calls
     assert (got.id, got.name, got.arguments) == ("call_1", "f", '{"a":1}')
-    assert got.provider_data == {FMT: {"id": "fc_1", "reasoning": [reasoning]}}
+    assert got.provider_data == {FMT: {"id": "fc_1"}}  # the call's own item id, nothing else
     assert out.final.finish_reason == "tool_calls"
+    block, text, call = resp.to_message().parts
+    assert isinstance(block, kairos.ReasoningBlock) and isinstance(text, kairos.TextPart)
+    assert (block.text, block.id, block.data) == ("Think. Done.", "rs_1", "enc-1")
+    assert (block.provider, block.wire) == (FMT, FMT)
+    assert block.provider_data == {FMT: {"summary": reasoning["summary"]}}  # the parts, as sent
+    assert text.text == "Answer" and call == got
 
 
 def test_a_terminal_event_alone_carries_the_whole_answer() -> None:
@@ -186,6 +191,32 @@ def test_streamed_text_is_not_taken_twice_from_the_finished_items() -> None:
     message = {"type": "message", "content": [{"type": "output_text", "text": "Hello"}]}
     events = [created(), text("Hel"), text("lo"), _item("done", 0, message), end(output=[message])]
     assert stream(sse(events)).response.content == "Hello"
+
+
+def test_items_that_streamed_without_done_events_are_completed_from_the_final_response() -> None:
+    reasoning = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "e"}
+    message = {
+        "type": "message",
+        "id": "msg_1",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "Hi", "annotations": []}],
+    }
+    think = {
+        "type": "response.reasoning_summary_text.delta",
+        "item_id": "rs_1",  # names the block its finished item completes
+        "output_index": 0,
+        "delta": "Hm",
+    }
+    out = stream(sse([created(), think, text("Hi", 1), end(output=[reasoning, message])]))
+    block, part = out.response.to_message().parts
+    assert isinstance(block, kairos.ReasoningBlock) and isinstance(part, kairos.TextPart)
+    assert (block.text, block.id, block.data) == ("Hm", "rs_1", "e")
+    assert part.text == "Hi" and part.provider_data == {
+        FMT: {
+            "item": {"type": "message", "id": "msg_1", "status": "completed"},
+            "part": {"type": "output_text", "annotations": []},
+        }
+    }
 
 
 def test_call_arguments_are_completed_from_the_done_events() -> None:
@@ -208,18 +239,55 @@ def test_call_arguments_are_completed_from_the_done_events() -> None:
     assert call.arguments == '{"a":1}' and call.id == "call_1"
 
 
-def test_refusal_is_held_by_the_parser_never_content() -> None:
-    refusal = {
-        "type": "response.refusal.delta",
-        "output_index": 0,
-        "delta": "I can't help with that.",
+def test_refusal_deltas_are_the_refusal_never_content() -> None:
+    """``response.refusal.delta`` pieces are ``StreamChunk.refusal`` and ``ChatResponse.refusal``;
+    the answer ends ``content_filter`` (OpenAI completes a refused response)."""
+    pieces = ["I can't help", " with that."]
+    events = [
+        {"type": "response.refusal.delta", "output_index": 0, "content_index": 0, "delta": p}
+        for p in pieces
+    ]
+    out = stream(sse([created(), *events, end()]))
+    assert [c.refusal for c in out.chunks if c.refusal] == pieces
+    assert all(c.content == "" for c in out.chunks)
+    assert out.response.refusal == "I can't help with that." and out.response.content == ""
+    assert (out.final.finish_reason, out.final.raw_finish_reason) == ("content_filter", "completed")
+    assert out.response.to_message().parts == (kairos.Refusal("I can't help with that."),)
+
+
+def test_a_refusal_part_of_a_whole_item_is_the_refusal() -> None:
+    message = {
+        "type": "message",
+        "id": "msg_1",
+        "role": "assistant",
+        "content": [{"type": "refusal", "refusal": "No."}],
     }
-    out = stream(sse([created(), refusal, end()]))
-    assert out.response.content == "" and out.final.error is None
-    parser = make_codec(FMT, api_key="k").new_parser()
-    for ev in (refusal, {"type": "response.refusal.delta", "output_index": 0, "delta": " Sorry."}):
-        assert parser.parse(ev["type"], json.dumps(ev)) is None
-    assert "".join(parser.refusal) == "I can't help with that. Sorry."  # type: ignore[attr-defined]
+    out = stream(sse([created(), _item("done", 0, message), end()]))
+    assert (out.response.refusal, out.response.content) == ("No.", "")
+    assert out.final.finish_reason == "content_filter"
+
+
+def test_url_citations_are_the_answers_citations_in_characters_of_the_content() -> None:
+    """``start_index``/``end_index`` count characters of the part's text; kairos' spans count
+    characters of the whole answer (two message items here)."""
+    first = {"type": "message", "id": "msg_1", "content": [{"type": "output_text", "text": "Hé. "}]}
+    note = {"type": "url_citation", "start_index": 0, "end_index": 5, "url": "https://a.example"}
+    second = {
+        "type": "message",
+        "id": "msg_2",
+        "content": [
+            {"type": "output_text", "text": "Süd wins", "annotations": [{**note, "title": "A"}]}
+        ],
+    }
+    streamed = [created(), text("Hé. ", 0), _item("done", 0, first)]
+    streamed += [text("Süd ", 1), text("wins", 1), _item("done", 1, second)]
+    for events in (streamed, [created()]):  # streamed, and whole items in the final response
+        out = stream(sse([*events, end(output=[first, second])]))
+        (cite,) = out.response.citations
+        assert (cite.url, cite.title, cite.start, cite.end) == ("https://a.example", "A", 4, 9)
+        assert out.response.content[cite.start : cite.end] == "Süd w"
+        parts = out.response.to_message().parts
+        assert [p.text for p in parts] == ["Hé. ", "Süd wins"]  # type: ignore[union-attr]
 
 
 def test_non_objects_and_bad_json_are_protocol_errors() -> None:

@@ -5,13 +5,15 @@ Wire facts (OpenAI API reference, "Responses" / "Streaming events" / "Function c
 "Reasoning"; the recorded bodies in ``tests/providers/openai-responses/fixtures``):
 
 * Request: ``{model, input: [items], instructions, tools, tool_choice, max_output_tokens,
-  temperature, top_p, store, stream}``. Input items are messages (``{role, content}``, user
-  content as ``input_text`` parts), ``function_call`` items (``call_id``, ``name``,
-  ``arguments``) for earlier tool calls and ``function_call_output`` items (``call_id``,
-  ``output``) for their results. Function tools are flat (``{type: "function", name,
-  description, parameters, strict}``) and ``strict`` defaults to true on this API, so kairos
-  sends ``strict: false`` (the Chat Completions meaning of a plain JSON Schema). There are no
-  stop sequences. kairos sends ``store: false`` (a request's ``extras`` may say otherwise).
+  temperature, top_p, reasoning, include, text, store, stream}``. Input items are messages
+  (user content as ``input_text`` / ``input_image`` / ``input_file`` parts), the assistant
+  turns' output items (``reasoning``, ``message``, ``function_call``, server-tool items) and
+  ``function_call_output`` items keyed by ``call_id`` (``parts.py``). Function tools are flat
+  (``{type: "function", name, description, parameters, strict}``) and ``strict`` defaults to
+  true on this API, so kairos sends ``strict: false`` (the Chat Completions meaning of a plain
+  JSON Schema). There are no stop sequences. kairos sends ``store: false`` (a request's
+  ``extras`` may say otherwise); ``ChatRequest.reasoning`` is ``reasoning: {effort, summary}``
+  with ``include: ["reasoning.encrypted_content"]`` (``request.py``).
 * Stream: SSE events typed by their ``type`` field (OpenAI also names them on an ``event:`` line;
   OpenRouter sends data lines only), each with a ``sequence_number`` (early recordings have
   none). The answer is a list of output items addressed by ``output_index``: ``message`` items
@@ -22,7 +24,7 @@ Wire facts (OpenAI API reference, "Responses" / "Streaming events" / "Function c
   the tool-call id kairos reports, and ``name``) and stream
   ``response.function_call_arguments.delta``. ``response.output_item.done`` carries each
   finished item whole. Server-side tools (web search, code interpreter, MCP...) are not tool
-  calls for the caller and are skipped.
+  calls for the caller: they are kept as provider parts for the next turn.
 * End: one of three terminal events carrying the whole response: ``response.completed``,
   ``response.incomplete`` (``incomplete_details.reason``: ``max_output_tokens`` -> finish
   ``length``, ``content_filter`` -> ``content_filter``) and ``response.failed`` (a typed error
@@ -39,10 +41,15 @@ Wire facts (OpenAI API reference, "Responses" / "Streaming events" / "Function c
 * A non-stream answer is the response object itself; it goes through the same mapping as the
   terminal event of a stream whose items never streamed.
 
-What a later turn needs travels in the data: a function call's ``provider_data`` is
-``{"openai-responses": {"id": <the item id>, "reasoning": [<reasoning items finished before
-it, as received: id, summary, encrypted_content>]}}`` (``reasoning`` only when there were
-some). Refusal text is held by the stream parser and not reported yet.
+What a later turn needs travels in the ordered turn (``ChatResponse.to_message()``; the items
+are taken from ``response.output_item.done``, never the incomplete ``.added`` copies,
+``items.py``): each reasoning item is a reasoning block (summary or raw reasoning text, its
+``encrypted_content`` as ``data``, its id, the item's summary and content lists as received),
+each message item's text a text part keeping the item and part as received, each server-tool
+item a provider part, and each call keeps its item ``id`` and ``status``
+(``provider_data["openai-responses"]``). ``response.refusal.delta`` pieces and ``refusal``
+parts are the refusal (finish ``content_filter``); ``url_citation`` annotations the answer's
+citations. ``kairos serve --strict`` applies ``strict.py``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ See the package docstring for the wire facts. Events are told apart by their ``t
 Items are tracked by ``output_index``: text and reasoning that streamed as deltas are never
 taken again from the finished item, and a finished item whose text never streamed (a server
 that sends whole items, or a non-stream answer) gives its text then. A function call's
-arguments are completed from its ``.done`` events when fewer streamed.
+arguments are completed from its ``.done`` events when fewer streamed. The ordered turn (text
+parts per message item, reasoning blocks, refusals, citations, server-side items) comes from
+the finished items (``items.py``); a message's first text delta starts its text part.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..._codec import Delta, ToolDelta, loads
+from ..._codec import Delta, PartDelta, ToolDelta, loads
 from ...errors import ProtocolError
 from ...llm import FinishReason, Usage
 from .._base import as_dict, as_int, as_str
 from .errors import event_error, failed_error
+from .items import message_events, other_events, reasoning_events, text_data
+from .parts import WIRE_KEY
 
 __all__ = ["WIRE_KEY", "Parser", "finish_of", "normalised", "read_usage"]
 
-WIRE_KEY = "openai-responses"  # the key of this wire's provider data
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
@@ -34,17 +37,6 @@ def read_usage(u: Any) -> Usage | None:
     cached = as_int(as_dict(u.get("input_tokens_details")).get("cached_tokens"))
     thinking = as_int(as_dict(u.get("output_tokens_details")).get("reasoning_tokens"))
     return Usage(tokens_in, tokens_out, total, cached, thinking)
-
-
-def _texts(parts: Any, kind: str) -> str:
-    """The ``text`` of the parts of one type (``output_text``, ``summary_text``...)."""
-    if not isinstance(parts, list):
-        return ""
-    return "".join(
-        p["text"]
-        for p in parts
-        if isinstance(p, dict) and p.get("type") == kind and isinstance(p.get("text"), str)
-    )
 
 
 def finish_of(response: dict[str, Any]) -> str | None:
@@ -65,28 +57,34 @@ def normalised(raw: str | None) -> FinishReason | None:
 
 
 class Parser:
-    """Per-stream state: which items streamed text, the arguments each call received, and the
-    provider data held for later turns (finished reasoning items, refusal text)."""
+    """Per-stream state: which items streamed, the arguments each call received, the message
+    items whose text started, and how much content arrived (for citation offsets)."""
 
     __slots__ = (
+        "_added",
         "_args",
+        "_chars",
         "_done",
         "_provider",
+        "_starts",
         "_streamed",
+        "_text_at",
+        "_texting",
         "complete",
-        "reasoning_items",
-        "refusal",
     )
 
     def __init__(self, provider: str) -> None:
         self._provider = provider
         self.complete = False
         # by output index (None when an event has none)
-        self._streamed: set[int | None] = set()  # items whose text arrived as deltas
+        self._streamed: set[int | None] = set()  # items whose content arrived as deltas
+        self._texting: set[int | None] = set()  # message items whose text part started
         self._args: dict[int | None, list[str]] = {}  # the argument pieces each call received
         self._done: set[int | None] = set()  # the finished items taken
-        self.reasoning_items: list[dict[str, Any]] = []  # finished, not yet on a call
-        self.refusal: list[str] = []  # held until refusals are part of the contract
+        self._added: dict[int | None, dict[str, Any]] = {}  # message and reasoning items, as added
+        self._chars = 0  # characters of content so far
+        self._starts: dict[int | None, int] = {}  # where each message's text began
+        self._text_at: int | None = -1  # the item whose text part is in progress
 
     def parse(self, event: str, data: str | bytes) -> Delta | None:
         try:
@@ -100,8 +98,10 @@ class Parser:
         kind = obj.get("type")
         if kind == "response.output_text.delta":  # the hot path, inline
             text, index = obj.get("delta"), obj.get("output_index")
-            self._streamed.add(index if index.__class__ is int else None)
-            return Delta(text) if text.__class__ is str and text else None
+            if text.__class__ is str and text and index.__class__ is int and index in self._texting:
+                self._chars += len(text)
+                return Delta(text)
+            return self._text_delta(obj)
         handler = _HANDLERS.get(kind if kind.__class__ is str else event)
         if handler is None:
             return None
@@ -109,21 +109,38 @@ class Parser:
 
     # -- handlers ----------------------------------------------------------------------------
     def _text_delta(self, obj: dict[str, Any]) -> Delta | None:
-        """A text delta whose data lacks its ``type`` (named by the ``event:`` line only)."""
-        self._streamed.add(_index(obj))
+        """A text delta off the hot path: the first of its item starts a text part."""
+        index = _index(obj)
+        self._streamed.add(index)
         text = obj.get("delta")
-        return Delta(text) if isinstance(text, str) and text else None
+        if not isinstance(text, str) or not text:
+            return None
+        if index in self._texting:
+            self._chars += len(text)
+            return Delta(text)
+        self._texting.add(index)
+        self._starts.setdefault(index, self._chars)
+        self._text_at = index
+        self._chars += len(text)
+        return Delta(tools=[PartDelta("text_start"), PartDelta("text", text)])
 
     def _reasoning_delta(self, obj: dict[str, Any]) -> Delta | None:
-        self._streamed.add(_index(obj))
-        text = obj.get("delta")
-        return Delta("", text) if isinstance(text, str) and text else None
+        """Reasoning text; the first piece of an item starts its block, named by the item id
+        (its ``.done`` may come after later items: OpenRouter finishes them out of order)."""
+        index, text = _index(obj), obj.get("delta")
+        if not isinstance(text, str) or not text:
+            self._streamed.add(index)
+            return None
+        if index in self._streamed:
+            return Delta("", text)
+        self._streamed.add(index)
+        item_id = as_str(obj.get("item_id")) or as_str(self._added.get(index, {}).get("id"))
+        return Delta(tools=[PartDelta("reasoning", text, new=True, id=item_id)])
 
-    def _refusal_delta(self, obj: dict[str, Any]) -> None:
+    def _refusal_delta(self, obj: dict[str, Any]) -> Delta | None:
         self._streamed.add(_index(obj))
         text = obj.get("delta")
-        if isinstance(text, str):
-            self.refusal.append(text)
+        return Delta(tools=[PartDelta("refusal", text)]) if isinstance(text, str) and text else None
 
     def _created(self, obj: dict[str, Any]) -> Delta | None:
         model = as_str(as_dict(obj.get("response")).get("model"))
@@ -131,19 +148,34 @@ class Parser:
 
     def _item_added(self, obj: dict[str, Any]) -> Delta | None:
         item = as_dict(obj.get("item"))
+        if item.get("type") in ("message", "reasoning"):
+            self._added[_index(obj)] = item
         if item.get("type") != "function_call":
             return None
         return Delta(tools=[self._call(_index(obj), item)])
+
+    def _part_added(self, obj: dict[str, Any]) -> Delta | None:
+        """A message's second and later text parts start parts of their own."""
+        index, part = _index(obj), as_dict(obj.get("part"))
+        if part.get("type") != "output_text" or index not in self._texting:
+            return None
+        self._texting.discard(index)  # its first delta starts the new part
+        return None
+
+    def _part_done(self, obj: dict[str, Any]) -> Delta | None:
+        """A finished text part of a message whose text streamed: its data, as received."""
+        index, part = _index(obj), as_dict(obj.get("part"))
+        if part.get("type") != "output_text" or self._text_at != index:
+            return None
+        item = self._added.get(index, {})
+        return Delta(tools=[PartDelta("text_data", provider_data=text_data(item, part))])
 
     def _call(self, index: int | None, item: dict[str, Any]) -> ToolDelta:
         """A function call's first piece: id, name, data and the arguments it brings."""
         args = as_str(item.get("arguments")) or ""
         self._args[index] = [args]
-        data: dict[str, Any] = {"id": item["id"]} if isinstance(item.get("id"), str) else {}
-        if self.reasoning_items:
-            data["reasoning"], self.reasoning_items = self.reasoning_items, []
         call_id = as_str(item.get("call_id")) or as_str(item.get("id"))
-        return ToolDelta(index, call_id, as_str(item.get("name")), args, {WIRE_KEY: data})
+        return ToolDelta(index, call_id, as_str(item.get("name")), args, _call_data(item))
 
     def _arguments_delta(self, obj: dict[str, Any]) -> Delta | None:
         index, text = _index(obj), obj.get("delta")
@@ -154,52 +186,47 @@ class Parser:
 
     def _arguments_done(self, obj: dict[str, Any]) -> Delta | None:
         rest = self._rest(_index(obj), obj.get("arguments"))
-        return None if rest is None else Delta(tools=[rest])
+        return None if not rest else Delta(tools=[ToolDelta(_index(obj), None, None, rest)])
 
-    def _rest(self, index: int | None, final: Any) -> ToolDelta | None:
+    def _rest(self, index: int | None, final: Any) -> str:
         """The arguments a finished call has beyond those received (none if they differ)."""
         got = self._args.get(index)
         if got is None or not isinstance(final, str):
-            return None
+            return ""
         have = "".join(got)
         if len(final) <= len(have) or not final.startswith(have):
-            return None
+            return ""
         got.append(final[len(have) :])
-        return ToolDelta(index, None, None, got[-1])
+        return got[-1]
 
     def _item_done(self, obj: dict[str, Any]) -> Delta | None:
         index = _index(obj)
         if index in self._done:
             return None
-        content, reasoning, tools = self._finished(index, obj.get("item"))
-        return Delta(content, reasoning, tools) if content or reasoning or tools else None
+        events = self._finished(index, as_dict(obj.get("item")))
+        return Delta(tools=events) if events else None
 
-    def _finished(self, index: int | None, raw: Any) -> tuple[str, str, list[ToolDelta] | None]:
-        """What a finished item adds to what streamed: (content, reasoning, tool pieces)."""
+    def _finished(self, index: int | None, item: dict[str, Any]) -> list[Any]:
+        """The part events and tool pieces a finished item adds to what streamed."""
         self._done.add(index)
-        item = as_dict(raw)
         kind = item.get("type")
         streamed = index in self._streamed
         if kind == "message":
-            if streamed:
-                return "", "", None
-            parts = item.get("content")
-            refusal = _texts(parts, "refusal")
-            if refusal:
-                self.refusal.append(refusal)
-            return _texts(parts, "output_text"), "", None
+            if not streamed:
+                start: int | None = self._chars
+            else:  # its text is the part in progress unless another item's text came since
+                start = self._starts.get(index) if self._text_at == index else None
+            events, size = message_events(item, start, streamed)
+            self._chars += size
+            return events
         if kind == "reasoning":
-            self.reasoning_items.append(item)
-            if streamed:
-                return "", "", None
-            summary = _texts(item.get("summary"), "summary_text")
-            return "", summary or _texts(item.get("content"), "reasoning_text"), None
+            return reasoning_events(item, streamed)
         if kind == "function_call":
             if index not in self._args:
-                return "", "", [self._call(index, item)]
+                return [self._call(index, item)]
             rest = self._rest(index, item.get("arguments"))
-            return "", "", None if rest is None else [rest]
-        return "", "", None
+            return [ToolDelta(index, None, None, rest, _call_data(item))]
+        return other_events(item)
 
     def _terminal(self, obj: dict[str, Any]) -> Delta:
         self.complete = True
@@ -211,30 +238,29 @@ class Parser:
     def whole(self, response: dict[str, Any]) -> Delta:
         """The end of the answer from the final response object: usage, finish, model, and
         the output items that did not stream (all of them for a non-stream answer)."""
-        texts: list[str] = []
-        thoughts: list[str] = []
-        tools: list[ToolDelta] = []
-        taken = self._streamed | self._done | set(self._args)
+        events: list[Any] = []
+        seen = self._streamed | self._done | set(self._args)
         output = response.get("output")
-        if None not in taken and isinstance(output, list):
+        if None not in seen and isinstance(output, list):
             for i, item in enumerate(output):
-                if i not in taken:
-                    text, thought, calls = self._finished(i, item)
-                    texts.append(text)
-                    thoughts.append(thought)
-                    tools += calls or []
+                if i not in self._done:  # never finished: what did not stream, and its data
+                    events += self._finished(i, as_dict(item))
         return Delta(
-            "".join(texts),
-            "".join(thoughts),
-            tools or None,
-            read_usage(response.get("usage")),
-            finish_of(response),
-            as_str(response.get("model")),
+            tools=events or None,
+            usage=read_usage(response.get("usage")),
+            finish=finish_of(response),
+            model=as_str(response.get("model")),
             end=True,
         )
 
     def _error(self, obj: dict[str, Any]) -> Delta:
         return Delta(error=event_error(self._provider, obj))
+
+
+def _call_data(item: dict[str, Any]) -> dict[str, Any] | None:
+    """A call's provider data: its item id and status (what the next turn sends back)."""
+    data = {k: item[k] for k in ("id", "status") if isinstance(item.get(k), str)}
+    return {WIRE_KEY: data} if data else None
 
 
 def _index(obj: dict[str, Any]) -> int | None:
@@ -256,6 +282,8 @@ _HANDLERS: dict[Any, Callable[[Parser, dict[str, Any]], Delta | None]] = {
     "response.function_call_arguments.done": Parser._arguments_done,
     "response.output_item.added": Parser._item_added,
     "response.output_item.done": Parser._item_done,
+    "response.content_part.added": Parser._part_added,
+    "response.content_part.done": Parser._part_done,
     "response.created": Parser._created,
     "error": Parser._error,
     **dict.fromkeys(_TERMINAL, Parser._terminal),

@@ -1,20 +1,29 @@
-"""Responses request bodies: input items, instructions, tools, tool choice and sampling fields.
+"""Responses request bodies: input items, instructions, tools, tool choice, sampling, reasoning.
 
 Facts from the OpenAI API reference ("Responses: create", "Conversation state", "Function
-calling"). The codec (``codec.py``) adds the extras and the headers.
+calling", "Reasoning"). Input items are written by ``parts.py``; the codec (``codec.py``) adds
+the extras and the headers.
+
+``ChatRequest.reasoning`` becomes ``reasoning: {effort, summary}`` and ``include:
+["reasoning.encrypted_content"]``: ``summary`` is ``Reasoning.summary``, ``"auto"`` when not
+given (without it the API streams no reasoning text at all, so kairos' ``reasoning`` would stay
+empty); the encrypted content is what lets the next turn carry the reasoning back while nothing
+is stored (``store: false``). ``budget_tokens`` has no Responses field and is not sent. A
+request's ``extras`` win (``{"reasoning": {"effort": "low"}}`` asks for no summary).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..._output import output_spec
 from ...errors import ConfigurationError
-from ...llm import ChatRequest, Message, Role
+from ...llm import ChatRequest, Reasoning, Role
 from .._base import present
+from .parts import input_items
 
-__all__ = ["input_items", "request_body"]
+__all__ = ["reasoning_fields", "request_body"]
 
 
 def request_body(req: ChatRequest, model: str, provider: str) -> dict[str, Any]:
@@ -27,7 +36,8 @@ def request_body(req: ChatRequest, model: str, provider: str) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model}
     if system:
         body["instructions"] = "\n\n".join(system)
-    body["input"] = input_items(req.messages)
+    store = req.extras.get("store") is True
+    body["input"] = input_items(req.messages, provider, store)
     if req.tools:
         body["tools"] = [
             {
@@ -48,6 +58,8 @@ def request_body(req: ChatRequest, model: str, provider: str) -> dict[str, Any]:
             ("max_output_tokens", req.max_tokens),
         )
     )
+    if req.reasoning is not None:
+        body.update(reasoning_fields(req.reasoning))
     spec = output_spec(req.output_schema)
     if spec is not None:  # structured output: the same strict rule as Chat Completions
         fmt = {"type": "json_schema", "name": spec.name, "schema": dict(spec.schema)}
@@ -63,23 +75,9 @@ def _tool_choice(choice: str | Mapping[str, Any]) -> Any:
     return choice if isinstance(choice, str) else dict(choice)
 
 
-def input_items(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """The conversation as input items (system messages go to ``instructions``)."""
-    items: list[dict[str, Any]] = []
-    for m in messages:
-        if m.role is Role.SYSTEM:
-            continue
-        if m.role is Role.TOOL:
-            call_id = m.tool_call_id or ""
-            items.append({"type": "function_call_output", "call_id": call_id, "output": m.content})
-        elif m.role is Role.USER:
-            content = [{"type": "input_text", "text": m.content}]
-            items.append({"type": "message", "role": "user", "content": content})
-        else:
-            if m.content or not m.tool_calls:
-                items.append({"type": "message", "role": "assistant", "content": m.content})
-            items += [
-                {"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments}
-                for c in m.tool_calls
-            ]
-    return items
+def reasoning_fields(r: Reasoning) -> dict[str, Any]:
+    """The request fields of a reasoning setting (see the module docstring)."""
+    return {
+        "reasoning": {"effort": r.effort, "summary": r.summary or "auto"},
+        "include": ["reasoning.encrypted_content"],
+    }
