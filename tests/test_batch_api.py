@@ -110,7 +110,7 @@ def test_tool_calls_in_the_answer_and_chat_request_items() -> None:
             {"text": "plain"},
         ]
     }
-    req = kairos.ChatRequest([kairos.Message.user("weather?")])
+    req = kairos.ChatRequest([kairos.Message.user("weather?")], tools=[kairos.Tool("w")])
     other = kairos.ChatRequest([kairos.Message.user("hi")])
     out: list[dict[str, Any]] = []
 

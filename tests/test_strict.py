@@ -165,12 +165,16 @@ def test_deepseek_double_accepts_the_loop_and_the_openai_sdk_dropping_it_is_reje
             base_url=srv.base_urls["OPENAI_BASE_URL"], api_key="x", max_retries=0
         )
         msgs: list[Any] = [{"role": "user", "content": "Weather?"}]
-        first = client.chat.completions.create(model="deepseek-chat", messages=msgs)
+        fn = {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}
+        tools: Any = [{"type": "function", "function": fn}]
+        first = client.chat.completions.create(model="deepseek-chat", messages=msgs, tools=tools)
         call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
         turn = {"role": "assistant", "content": None, "tool_calls": [call.to_dict()]}
         result = {"role": "tool", "tool_call_id": call.id, "content": "sunny"}
         with pytest.raises(openai.BadRequestError) as info:
-            client.chat.completions.create(model="deepseek-chat", messages=[*msgs, turn, result])
+            client.chat.completions.create(
+                model="deepseek-chat", messages=[*msgs, turn, result], tools=tools
+            )
         assert "Missing `reasoning_content`" in info.value.message
 
 

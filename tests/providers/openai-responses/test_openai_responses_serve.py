@@ -43,6 +43,9 @@ CALLS = [
     ("call_p", "get_weather", '{"city":"Paris"}'),
     ("call_t", "get_weather", '{"city":"Tokyo"}'),
 ]
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+WEATHER = kairos.Tool("get_weather", "The weather in a city.", CITY)
+SDK_TOOLS = [{"type": "function", "name": "get_weather", "parameters": CITY, "strict": False}]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def _sdk(srv: EmulatorServer) -> Any:
 @pytest.mark.parametrize("way", ["create", "stream-events", "stream-helper"])
 def test_openai_sdk_gets_the_scripted_turn(srv: EmulatorServer, way: str) -> None:
     client = _sdk(srv)
-    kw: Any = {"model": "gpt-5", "input": "weather in Paris and Tokyo?"}  # a plain string input
+    kw: Any = {"model": "gpt-5", "input": "weather in Paris and Tokyo?", "tools": SDK_TOOLS}
     if way == "create":
         final = client.responses.create(**kw)
     elif way == "stream-events":
@@ -79,7 +82,8 @@ def test_openai_sdk_gets_the_scripted_turn(srv: EmulatorServer, way: str) -> Non
 
 
 def test_kairos_tool_loop_second_turn(srv: EmulatorServer) -> None:
-    req = kairos.ChatRequest([kairos.Message.system("Be brief."), kairos.Message.user("weather?")])
+    msgs = [kairos.Message.system("Be brief."), kairos.Message.user("weather?")]
+    req = kairos.ChatRequest(msgs, tools=[WEATHER])
     with kairos.provider(FMT, base_url=srv.base_urls["OPENAI_BASE_URL"], api_key="k") as p:
         first = p.chat(req)
         assert [(c.id, c.name, c.arguments) for c in first.tool_calls] == CALLS
@@ -94,7 +98,7 @@ def test_kairos_tool_loop_second_turn(srv: EmulatorServer) -> None:
             *(kairos.Message.tool('{"temp": 20}', c.id) for c in first.tool_calls),
         ]
         before = len(srv.requests)
-        second = p.chat(kairos.ChatRequest(history))
+        second = p.chat(kairos.ChatRequest(history, tools=[WEATHER]))
     # the emulator's prompt is the last user message, not a function_call_output item
     seen = srv.requests[before]
     assert (seen.path, seen.prompt, seen.model) == ("/v1/responses", "weather?", "gpt-5-mini")
@@ -159,15 +163,16 @@ def test_cli_streams_through_this_wire(srv: EmulatorServer) -> None:
     assert human.returncode == 0, human.stderr
     assert human.stdout.splitlines()[0] == f"Provider: {FMT}"
     assert "Hello from the emulator! ¿Qué tal?" in human.stdout
+    # the CLI offers no tools, so the emulator answers the scripted turn's text and reasoning
     r = _cli("stream", "weather?", "--provider", FMT, "--json", **env)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert (out["content"], out["reasoning"], out["finish_reason"]) == (
         "Checking both.",
         "Two cities, two calls.",
-        "tool_calls",
+        "stop",
     )
-    assert [c["id"] for c in out["tool_calls"]] == ["call_p", "call_t"]
+    assert out["tool_calls"] == []
     assert out["error"] is None and out["usage"]["prompt_tokens"] == 21
 
 
