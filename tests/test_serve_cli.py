@@ -5,17 +5,16 @@ script ``examples/serve_script.yaml`` through the emulator."""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import kairos
 from kairos.serve import EmulatorServer
+from procs import interrupt, read_until
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "serve_script.yaml"
 REQ = kairos.ChatRequest([kairos.Message.user("hello")])
@@ -33,30 +32,10 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
 
 def _read_banner(proc: subprocess.Popen[bytes], timeout: float = 20) -> dict[str, str]:
     """The ``VAR=value`` lines of the banner, read until "press Ctrl-C" (bounded)."""
-    assert proc.stdout is not None
-    out = b""
-    deadline = time.monotonic() + timeout
-    while b"press Ctrl-C" not in out and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            data = os.read(proc.stdout.fileno(), 4096)
-            if not data:
-                break
-            out += data
-    text = out.decode()
+    text = read_until(proc, b"press Ctrl-C", timeout)
     assert "press Ctrl-C" in text, text
     lines = [ln.strip() for ln in text.splitlines() if "=" in ln]
     return dict(ln.split("=", 1) for ln in lines)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, err.decode()
 
 
 def test_serve_prints_base_urls_answers_and_stops_on_ctrl_c() -> None:
@@ -75,7 +54,7 @@ def test_serve_prints_base_urls_answers_and_stops_on_ctrl_c() -> None:
             resp = p.chat(req)
         assert [c.parsed_arguments()["city"] for c in resp.tool_calls] == ["Paris", "Tokyo"]
     finally:
-        code, err = _stop(proc)
+        code, err = interrupt(proc)
     assert code == 0, err
     assert "Traceback" not in err
     assert "POST /v1beta/models/gemini-2.5-flash:streamGenerateContent -> 200" in err
@@ -89,7 +68,7 @@ def test_serve_without_a_script_answers_with_the_demo() -> None:
             resp = p.chat(REQ)
         assert "[offline demo: scripted reply, not a model]" in resp.content
     finally:
-        code, err = _stop(proc)
+        code, err = interrupt(proc)
     assert code == 0 and "Traceback" not in err
 
 

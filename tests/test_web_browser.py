@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ import pytest
 from kairos.testing import Call, Fail, Pause, Reply, Text, render_stream
 from loopback import LoopbackServer, Seen, endless
 from loopback import Reply as Raw
+from procs import interrupt, read_until
 from web_support import chunk
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # as the Makefile's CHROMIUM
@@ -86,17 +85,7 @@ def upstream_reply(seen: Seen) -> Raw:
 
 
 def _read_url(proc: subprocess.Popen[bytes]) -> str:
-    assert proc.stdout is not None
-    out = b""
-    deadline = time.monotonic() + WAIT
-    while b"press Ctrl-C" not in out and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            data = os.read(proc.stdout.fileno(), 4096)
-            if not data:
-                break
-            out += data
-    text = out.decode()
+    text = read_until(proc, b"press Ctrl-C", WAIT)
     assert "press Ctrl-C" in text, text
     return text.split("chat at ", 1)[1].split()[0]
 
@@ -119,14 +108,9 @@ def web(upstream: LoopbackServer) -> Iterator[str]:
     try:
         yield _read_url(proc)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=WAIT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-    assert proc.returncode == 0, err.decode()
-    assert b"Traceback" not in err, err.decode()
+        code, err = interrupt(proc, WAIT)
+    assert code == 0, err
+    assert "Traceback" not in err, err
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-import select
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from kairos.providers import PRESETS
 from kairos.serve import EmulatorServer
 from loopback import LoopbackServer, endless
 from loopback import Reply as Raw
+from procs import interrupt, read_until
 from web_support import chunk, parse_parts, serve_app
 
 ROOT = Path(__file__).parent.parent
@@ -58,27 +56,7 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
 
 
 def _banner(proc: subprocess.Popen[bytes], timeout: float = 20) -> str:
-    assert proc.stdout is not None
-    out = b""
-    deadline = time.monotonic() + timeout
-    while b"press Ctrl-C" not in out and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            data = os.read(proc.stdout.fileno(), 4096)
-            if not data:
-                break
-            out += data
-    return out.decode()
-
-
-def _interrupt(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, err.decode()
+    return read_until(proc, b"press Ctrl-C", timeout)
 
 
 def test_offline_default_serves_the_page_and_streams_then_stops_on_ctrl_c() -> None:
@@ -108,7 +86,7 @@ def test_offline_default_serves_the_page_and_streams_then_stops_on_ctrl_c() -> N
             )
             assert refused.status_code == 400 and "cat.png" in refused.text
     finally:
-        code, err = _interrupt(proc)
+        code, err = interrupt(proc)
     assert code == 0, err
     assert "Traceback" not in err and "kairos web: stopped" in err
     assert "POST /api/chat -> 200" in err and "POST /api/chat -> 400" in err
@@ -132,7 +110,7 @@ def test_ctrl_c_ends_replies_still_streaming_with_a_reason_and_closes_upstream()
             reader.start()
             assert first.wait(10)
         finally:
-            code, err = _interrupt(proc)
+            code, err = interrupt(proc)
         reader.join(10)
         assert upstream.disconnected.wait(5)
     assert code == 0, err

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from .._json_shapes import call_json, error_json, ms, usage_json
 from ..errors import ConfigurationError, KairosError
 from ..llm import ToolCall, Usage
 from ._ids import IdSet, id_key
@@ -24,18 +25,7 @@ from ._ids import IdSet, id_key
 __all__ = ["FileSink", "Prior", "Sink", "bad_line_result", "encode", "prepare", "result"]
 
 
-def _arguments(call: ToolCall) -> Any:
-    try:
-        return call.parsed_arguments()
-    except KairosError:
-        return call.arguments
-
-
 _NO_OBJECT: Any = object()
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def result(
@@ -58,19 +48,11 @@ def result(
         "id": ident,
         "content": content,
         "reasoning": reasoning or None,
-        "tool_calls": [
-            {"id": c.id, "name": c.name, "arguments": _arguments(c)} for c in tool_calls
-        ],
-        "usage": None
-        if usage is None
-        else {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
-        },
+        "tool_calls": [call_json(c) for c in tool_calls],
+        "usage": usage_json(usage),
         "finish_reason": finish_reason,
-        "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
-        "stats": {"ttft_ms": _ms(ttft), "total_ms": _ms(total), "attempts": attempts},
+        "error": error_json(error),
+        "stats": {"ttft_ms": ms(ttft), "total_ms": ms(total), "attempts": attempts},
     }
     if obj is not _NO_OBJECT:
         line["object"] = obj

@@ -10,11 +10,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import signal
-import threading
-from collections.abc import Iterator
-from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
+
+from .._signals import sigterm_raises
 
 __all__ = [
     "OneLineParser",
@@ -78,19 +76,7 @@ def host(value: str) -> str:
     return value.strip()
 
 
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> contextlib.AbstractContextManager[None]:
     """Raise :class:`Terminated` (a ``KeyboardInterrupt``) on SIGTERM while inside (main thread
     only: signal handlers can only be set there)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous: Any = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return sigterm_raises(Terminated)

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import kairos
 from kairos.providers import PRESETS
 
+from .._json_shapes import call_json, error_json, ms, usage_json
 from ._args import Terminated, seconds, sigterm_as_interrupt, text
 from ._pick import AUTO_ORDER, OFFLINE, open_provider, pick_provider
 
@@ -222,13 +223,6 @@ def schema_arg(text: str | None) -> Any:
         ) from None
 
 
-def _arguments(call: kairos.ToolCall) -> Any:
-    try:
-        return call.parsed_arguments()
-    except kairos.KairosError:
-        return call.arguments
-
-
 def _json_result(t: _Tally, name: str | None, error: BaseException | None) -> dict[str, Any]:
     """The ``--json`` object. A call that failed before its stream has null or empty values
     besides ``provider`` and ``error``."""
@@ -255,22 +249,13 @@ def _json_result(t: _Tally, name: str | None, error: BaseException | None) -> di
             }
             for c in t.citations
         ],
-        "tool_calls": [
-            {"id": c.id, "name": c.name, "arguments": _arguments(c)}
-            for c in (final.tool_calls if final is not None else ())
-        ],
-        "usage": None
-        if usage is None
-        else {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
-        },
+        "tool_calls": [call_json(c) for c in (final.tool_calls if final is not None else ())],
+        "usage": usage_json(usage),
         "finish_reason": finish,
         "chunks": t.chunks,
-        "ttft_ms": None if t.ttft() is None else round(t.ttft() * 1000, 1),  # type: ignore[operator]
-        "total_ms": round(t.total() * 1000, 1) if streamed else None,
-        "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
+        "ttft_ms": ms(t.ttft()),
+        "total_ms": ms(t.total()) if streamed else None,
+        "error": error_json(error),
         **({"object": _plain(final.object) if final is not None else None} if t.schema else {}),
     }
 

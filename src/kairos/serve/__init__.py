@@ -54,7 +54,7 @@ def __getattr__(name: str) -> Any:
     try:
         from . import _server
     except ImportError as exc:
-        missing = exc.name or "starlette/uvicorn"
+        missing = (exc.name or "starlette/uvicorn").split(".")[0]
         raise ConfigurationError(
             f"kairos serve needs {missing}: pip install 'kairos-llm[serve]'"
         ) from None

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import socket
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 import h11
-import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .._signals import sigterm_raises
+from .._uvicorn_host import ThreadedUvicorn, bind, url_for
 from ..errors import ConfigurationError
 from ._app import make_app
 from ._emulator import Emulator, Seen, Source
@@ -84,14 +80,12 @@ class EmulatorServer:
         self.host = host
         self._port = port
         self._log = log
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._host = ThreadedUvicorn("kairos serve")
         self.port = 0
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return url_for(self.host, self.port)
 
     @property
     def base_urls(self) -> dict[str, str]:
@@ -101,52 +95,15 @@ class EmulatorServer:
     def requests(self) -> list[Seen]:
         return self.emulator.requests
 
-    def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self._port))
-        except OSError as exc:
-            sock.close()
-            where = f"{self.host}:{self._port}"
-            raise ConfigurationError(f"cannot listen on {where} ({exc.strerror})") from None
-        sock.listen(128)
-        sock.setblocking(False)
-        return sock
-
     def start(self) -> EmulatorServer:
-        sock = self._bind()
+        sock = bind(self.host, self._port)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            make_app(self.emulator, self._log),
-            http=_protocol(self.header_timeout),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
-        server = self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="kairos-serve", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not server.started:
-            self.stop()
-            raise ConfigurationError(f"kairos serve: the server did not start on {self.url}")
+        app = make_app(self.emulator, self._log)
+        self._host.start(app, sock, self.url, http=_protocol(self.header_timeout))
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._host.stop()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -155,9 +112,8 @@ class EmulatorServer:
         self.stop()
 
     def wait(self) -> None:
-        """Block until the server thread ends (or ``KeyboardInterrupt``)."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.25)
+        """Block until the server stops (or ``KeyboardInterrupt``)."""
+        self._host.wait()
 
 
 def _protocol(header_timeout: float) -> type[H11Protocol]:
@@ -220,21 +176,6 @@ def _banner(srv: EmulatorServer, source: str, out: TextIO) -> None:
     print("  press Ctrl-C to stop", file=out, flush=True)
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def serve(
     script: ScriptLike = None,
     host: str = "127.0.0.1",
@@ -259,7 +200,7 @@ def serve(
             f"recorded bodies in {recorded}" if recorded is not None else "the built-in demo script"
         )
     )
-    with _sigterm_as_interrupt():
+    with sigterm_raises():
         try:
             srv.start()
             _banner(srv, source, out)
