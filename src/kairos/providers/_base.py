@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from .._codec import HTTPRequest, api_error, dumps
 from .._redact import display_url, url_secrets
 from ..errors import APIStatusError, ConfigurationError, ProtocolError
-from ..llm import ToolCall
+from ..llm import Tool, ToolCall
 
 __all__ = [
     "BaseCodec",
@@ -22,6 +22,7 @@ __all__ = [
     "as_str",
     "call_arguments",
     "error_text",
+    "function_tools",
     "json_object",
     "non_json_error",
     "non_json_message",
@@ -154,6 +155,22 @@ def error_text(value: Any, depth: int = 0) -> str:
         return json.dumps(value, ensure_ascii=False)[:300]
     except (RecursionError, ValueError):
         return f"an error {type(value).__name__} nested too deep to show"
+
+
+def function_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """``[{"type": "function", "function": {name, description, parameters}}]``: the tools list
+    of the OpenAI Chat Completions shape, which Ollama's chat API takes as well."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": t.name,
+                "description": t.description,
+                "parameters": dict(t.parameters),
+            },
+        }
+        for t in tools
+    ]
 
 
 def call_arguments(call: ToolCall, provider: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ..._codec import Delta, HTTPRequest, dumps
 from ..._output import output_spec
 from ...errors import APIStatusError, ProtocolError
 from ...llm import ChatRequest, FinishReason
-from .._base import BaseCodec, json_object, present
+from .._base import BaseCodec, function_tools, json_object, present
 from . import errors
 from .events import Parser
 from .parts import messages
@@ -45,17 +45,7 @@ class Codec(BaseCodec):
             body["think"] = True
         # Ollama has no tool_choice: "none" sends no tools, other choices cannot be expressed
         if req.tools and req.tool_choice != "none":
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": dict(t.parameters),
-                    },
-                }
-                for t in req.tools
-            ]
+            body["tools"] = function_tools(req.tools)
         options = present(
             ("temperature", req.temperature), ("top_p", req.top_p), ("num_predict", req.max_tokens)
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..._output import OutputSpec, output_spec
 from ...llm import ChatRequest, Reasoning
+from .._base import function_tools
 from .parts import message
 
 __all__ = ["reasoning_fields", "request_body"]
@@ -44,17 +45,7 @@ def request_body(
     if include_usage:
         body["stream_options"] = {"include_usage": True}
     if req.tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": dict(t.parameters),
-                },
-            }
-            for t in req.tools
-        ]
+        body["tools"] = function_tools(req.tools)
     if req.tool_choice is not None:
         body["tool_choice"] = _tool_choice(req.tool_choice)
     for key, value in (
