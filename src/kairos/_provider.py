@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _http
+from . import _http, _pool
 from ._call import Call
 from ._codec import HTTPRequest, WireCodec
 from ._options import CallOptions, Timeouts, call_options
@@ -110,6 +110,9 @@ class AsyncHTTPProvider(_Base):
             return await stream.get_final_response()
 
     async def aclose(self) -> None:
+        """Release the connections: pending drains are cancelled (a client kairos owns) or
+        awaited (yours, within their cap) so that none outlives the provider."""
+        await _pool.asettle(self._client, cancel=self._own)
         if self._own:
             await self._client.aclose()
 
