@@ -136,13 +136,14 @@ class Floor:
         finally:
             sock.close()
 
-    async def astream(self, model: str) -> tuple[int, str]:
+    async def astream(self, model: str, out: list[str] | None = None) -> tuple[int, str]:
         import asyncio
 
+        out = [] if out is None else out
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
             writer.write(self._request(model))
-            st, out = self._head(await reader.readuntil(b"\r\n\r\n")), []
+            st = self._head(await reader.readuntil(b"\r\n\r\n"))
             data = b""
             while not self._feed(st, data, out):
                 data = await reader.read(65536)
@@ -184,8 +185,8 @@ class Httpx:
                 self._line(line, out)
         return len(out), "".join(out)
 
-    async def astream(self, model: str) -> tuple[int, str]:
-        out: list[str] = []
+    async def astream(self, model: str, out: list[str] | None = None) -> tuple[int, str]:
+        out = [] if out is None else out
         url = self.base + _path(self.fmt, model)
         async with self.aclient.stream("POST", url, json=_body(model)) as r:
             async for line in r.aiter_lines():
@@ -242,8 +243,8 @@ class Kairos:
                     out.append("")
         return self._result(out, chunk)
 
-    async def astream(self, model: str) -> tuple[int, str]:
-        out: list[str] = []
+    async def astream(self, model: str, out: list[str] | None = None) -> tuple[int, str]:
+        out = [] if out is None else out
         chunk = None
         async with await self.ap.chat_stream(self._req(model)) as s:
             async for chunk in s:
@@ -318,8 +319,8 @@ class OpenAISDK:
                 self._take(chunk, out)
         return len(out), "".join(out)
 
-    async def astream(self, model: str) -> tuple[int, str]:
-        out: list[str] = []
+    async def astream(self, model: str, out: list[str] | None = None) -> tuple[int, str]:
+        out = [] if out is None else out
         msgs = _body(model)["messages"]
         s = await self.ac.chat.completions.create(model=model, messages=msgs, stream=True)
         async with s:

@@ -253,6 +253,18 @@ def _sections(res: dict[str, Any]) -> list[str]:
             ],
             rows,
         )
+    if "gateway" in res:
+        import gateway
+
+        z = res["sizes"]
+        o += ["## Gateway: N users at once through one shared client (`gateway.py`)", ""]
+        o += [
+            f"Each user streams one reply of {z['gateway_deltas']} deltas "
+            f"{z['gateway_pace']} ms apart; one kept-alive connection is idle before the burst. "
+            "CPU is per delivered chunk; TTFT from a user's request to its first chunk.",
+            "",
+        ]
+        o += gateway.table(res["gateway"])
     if "cancel" in res:
         o += ["## Cancel to close (the server sees the disconnect; us; cyclic GC disabled)", ""]
         rows = [

@@ -23,7 +23,18 @@ import measure as M
 import report
 from clients import CLIENTS, formats
 
-SECTIONS = ("server", "cpu", "bulk", "linear", "ttft", "import", "cold", "concurrency", "cancel")
+SECTIONS = (
+    "server",
+    "cpu",
+    "bulk",
+    "linear",
+    "ttft",
+    "import",
+    "cold",
+    "concurrency",
+    "gateway",
+    "cancel",
+)
 FULL = {
     "n": 20000,
     "reps": 5,
@@ -36,6 +47,10 @@ FULL = {
     "streams": 500,
     "conc_n": 200,
     "cancel": 20,
+    "gateway_users": "100,500,2000,5000",
+    "gateway_deltas": 200,
+    "gateway_pace": 5,
+    "gateway_reps": 1,
 }
 QUICK = {
     "n": 300,
@@ -49,6 +64,10 @@ QUICK = {
     "streams": 10,
     "conc_n": 20,
     "cancel": 2,
+    "gateway_users": "5,20",
+    "gateway_deltas": 10,
+    "gateway_pace": 1,
+    "gateway_reps": 1,
 }
 PACKAGE = {
     "kairos-otel": "opentelemetry.sdk",
@@ -109,6 +128,25 @@ def linear_section(port: int, z: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
+def gateway_section(port: int, names: list[str], z: dict[str, Any]) -> list[dict[str, Any]]:
+    """N users at once through one shared client (``gateway.py``): wall, CPU per chunk,
+    TTFT under load, RSS, descriptors, connections."""
+    import gateway
+
+    clients = [n for n in gateway.CLIENTS if n in names]
+    a = argparse.Namespace(
+        users=z["gateway_users"],
+        clients=",".join(clients),
+        deltas=z["gateway_deltas"],
+        pace=z["gateway_pace"],
+        reps=z["gateway_reps"],
+        pool="warm",
+        before=None,
+        limit=600.0,
+    )
+    return gateway.section(port, a)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     z = QUICK if args.quick else FULL
     names = available(args.only.split(",") if args.only else list(CLIENTS))
@@ -150,6 +188,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             res["concurrency"] = M.concurrency_rows(
                 s.port, conc, z["streams"], z["conc_n"], timeout=120
             )
+        report.note("gateway")
+        if "gateway" in sections:
+            res["gateway"] = gateway_section(s.port, names, z)
         report.note("cancel")
         if "cancel" in sections:
             res["cancel"] = M.cancel_rows(s.port, z["cancel"], names)

@@ -5,12 +5,15 @@ costs almost nothing per chunk (``run.py`` checks this: see the "server" row). C
 kept alive. The wire format is chosen by the request path, the stream shape by the model name,
 which every client (kairos, the SDKs, LiteLLM) sends somewhere in the request:
 
-    b-<n>-<w>-<mode>[-<id>]   n chunks of w words; mode t (text), tools (tool-call arguments)
-                              or forever (text until the client hangs up; <id> names it)
+    b-<n>-<w>-<mode>[-<id>][-p<ms>][-e<us>]
+        n chunks of w words; mode t (text), tools (tool-call arguments) or forever (text until
+        the client hangs up; <id> names it). ``-p<ms>``: paced, one event every <ms> ms (the
+        first at once); ``-e<us>``: the chunked terminator <us> microseconds after the last event.
 
 Paths: ``/chat/completions`` OpenAI SSE, ``/messages`` Anthropic SSE, ``:streamGenerateContent``
 Gemini SSE (CRLF line ends, like Google's servers), ``/api/chat`` Ollama NDJSON, ``/responses``
 the OpenAI Responses API's SSE (text only).
+``GET /_stats`` answers how many connections the server has accepted so far.
 ``GET /_disc/<id>`` answers the ``time.monotonic_ns()`` at which the server saw client ``<id>``
 of a forever stream disconnect (the same clock as the client's on Linux).
 
@@ -32,10 +35,11 @@ import sys
 import time
 
 FORMATS = ("openai", "anthropic", "gemini", "ollama", "responses")
-_MODEL = re.compile(rb"b-(\d+)-(\d+)-(tools|forever|t)(?:-(\d+))?")
+_MODEL = re.compile(rb"b-(\d+)-(\d+)-(tools|forever|t)(?:-(\d+))?(?:-p(\d+))?(?:-e(\d+))?")
 _cache: dict[tuple[str, int, int, str], bytes] = {}
 _disc: dict[str, int] = {}
 _disc_waiters: dict[str, asyncio.Event] = {}
+_stats = {"accepted": 0}
 
 
 def words(i: int, w: int) -> str:
@@ -216,6 +220,74 @@ def _reply(fmt: str, n: int, w: int, mode: str) -> bytes:
     return _cache[key]
 
 
+def _paced_pieces(fmt: str, n: int, w: int, mode: str) -> tuple[bytes, list[bytes], bytes]:
+    """The reply in pieces: head with the first event, one piece per later event, the end."""
+    events = RENDER[fmt](n, w, mode)
+    ctype = CTYPE.get(fmt, b"text/event-stream")
+    if CHUNKED:
+        framed = [b"%x\r\n%s\r\n" % (len(e), e) for e in events]
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n"
+        return head % ctype + framed[0], framed[1:], b"0\r\n\r\n"
+    body_len = sum(len(e) for e in events)
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n"
+    return head % (ctype, body_len) + events[0], events[1:], b""
+
+
+class Ticker:
+    """Paced replies: every ``gap`` seconds one timer writes the next event of every paced
+    stream (one timer for all streams, so pacing costs the server a write per event)."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self.streams: list[
+            tuple[asyncio.StreamWriter, list[bytes], list[int], asyncio.Future[None]]
+        ] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, writer: asyncio.StreamWriter, pieces: list[bytes]) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.streams.append((writer, pieces, [0], done))
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+        return done
+
+    async def _run(self) -> None:
+        while self.streams:
+            await asyncio.sleep(self.gap)
+            keep = []
+            for st in self.streams:
+                writer, pieces, at, done = st
+                if at[0] >= len(pieces) or writer.is_closing():
+                    done.set_result(None)
+                    continue
+                writer.write(pieces[at[0]])
+                at[0] += 1
+                keep.append(st)
+            self.streams = keep
+        self.task = None
+
+
+_tickers: dict[float, Ticker] = {}
+
+
+async def _paced(
+    writer: asyncio.StreamWriter, key: tuple[str, int, int, str], pace: float, end: float
+) -> None:
+    if key not in _paced_cache:
+        _paced_cache[key] = _paced_pieces(*key)
+    head, pieces, tail = _paced_cache[key]
+    writer.write(head)
+    ticker = _tickers.setdefault(pace, Ticker(pace))
+    await ticker.add(writer, pieces)
+    if end:
+        await asyncio.sleep(end)
+    writer.write(tail)
+    await writer.drain()
+
+
+_paced_cache: dict[tuple[str, int, int, str], tuple[bytes, list[bytes], bytes]] = {}
+
+
 def _format(path: bytes) -> str:
     if b"/chat/completions" in path:
         return "openai"
@@ -263,12 +335,17 @@ async def _disc_reply(sid: str, writer: asyncio.StreamWriter) -> None:
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    _stats["accepted"] += 1
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             m = re.search(rb"(?i)content-length:\s*(\d+)", head)
             body = await reader.readexactly(int(m.group(1))) if m else b""
             path = head.split(b" ", 2)[1]
+            if path == b"/_stats":
+                body = json.dumps(_stats).encode()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+                continue
             if path.startswith(b"/_disc/"):
                 await _disc_reply(path[7:].decode(), writer)
                 continue
@@ -281,6 +358,10 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             if mode == "forever":
                 await _forever(fmt, (sid or b"0").decode(), reader, writer)
                 return
+            pace, end = int(spec[5] or 0) / 1e3, int(spec[6] or 0) / 1e6
+            if pace or end:
+                await _paced(writer, (fmt, n, w, mode), pace, end)
+                continue
             writer.write(_reply(fmt, n, w, mode))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):

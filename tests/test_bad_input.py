@@ -283,10 +283,17 @@ def test_an_async_provider_in_a_second_event_loop() -> None:
             assert asyncio.run(p.chat(_req())).content == "ok"
         asyncio.run(p.aclose())
 
-        mine = kairos.async_provider(
-            "openai", base_url=url, api_key=KEY, http_client=httpx.AsyncClient()
-        )
-        assert asyncio.run(mine.chat(_req())).content == "ok"
+        client = httpx.AsyncClient()
+        mine = kairos.async_provider("openai", base_url=url, api_key=KEY, http_client=client)
+
+        async def first() -> str:
+            reply = (await mine.chat(_req())).content
+            # a body read whole: its connection is back in the pool when the loop ends (the
+            # stream's own connection may still be draining then, and goes with the loop)
+            await client.get(url.rstrip("/") + "/nothing-here")
+            return reply
+
+        assert asyncio.run(first()) == "ok"
         assert len(srv.requests) == 4
         with pytest.raises(kairos.ConfigurationError, match="event loop"):
             asyncio.run(mine.chat(_req()))

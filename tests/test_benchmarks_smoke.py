@@ -46,6 +46,10 @@ def test_quick_benchmark_run_measures_every_row(tmp_path: Path) -> None:
     assert not any(".providers." in m or m.endswith(".cli") for m in res["kairos_modules"])
     for r in res["concurrency"]:
         assert r["ok"] and r["wall"][0] > 0 and r["rss_mb"][0] > 0, r
+    gateway = {(r["client"], r["users"]) for r in res["gateway"]}
+    assert gateway == {(c, u) for c in ("floor", "httpx", "kairos") for u in (5, 20)}
+    for r in res["gateway"]:  # every user's stream delivered exactly what the server sent
+        assert r["ok"] and r["chunks"] == r["users"] * 10 and r["connections"] >= 1, r
     kairos_ways = [r for r in res["cancel"] if r["way"].startswith("kairos")]
     assert len(kairos_ways) == 7
     for r in kairos_ways:

@@ -9,6 +9,10 @@ exposes its network stream (httpcore, HTTP/1.1), :func:`read_clock` makes each r
 most until ``ReadClock.deadline``, a plain value the shell updates after every read from the
 machine; this module never calls back into the machine. Without a network stream the httpx
 read timeout is the fallback and the clocks are still checked whenever bytes arrive.
+
+Connections: sends enter httpx's pool one at a time, and a complete stream's body is read to
+its end within ``Timeouts.drain`` (sync: before the response is released; async: by a
+background task) so that the connection is reused; both are kept per client in ``_pool``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from . import _redirects
+from . import _pool, _redirects
 from ._codec import HTTPRequest
 from ._options import CallOptions, Timeouts
 from .errors import (
@@ -39,15 +43,15 @@ __all__ = [
     "ReadTimedOut",
     "abort",
     "aclose",
-    "adrain",
     "aiter_body",
+    "apark",
     "aread_body",
     "asend",
     "async_client",
     "client",
     "close",
-    "drain",
     "iter_body",
+    "park",
     "read_body",
     "read_clock",
     "send",
@@ -56,22 +60,37 @@ __all__ = [
 
 def httpx_timeout(t: Timeouts, *, headers: bool = False) -> httpx.Timeout:
     """The httpx timeouts. With ``headers``: for reads until the response headers arrive,
-    which must come before the first chunk (and the total deadline)."""
+    which must come before the first chunk (and the total deadline), as must a free
+    connection from a full pool (``pool``, and the wait at kairos' gate: see ``_admit``)."""
     read = max(t.first_chunk, t.idle)
     if headers:
-        read = min(t.first_chunk, t.total or t.first_chunk)
-    return httpx.Timeout(connect=t.connect, read=read, write=max(t.connect, 30.0), pool=t.connect)
+        read = _first(t)
+    return httpx.Timeout(connect=t.connect, read=read, write=max(t.connect, 30.0), pool=_first(t))
+
+
+def _first(t: Timeouts) -> float:
+    return min(t.first_chunk, t.total or t.first_chunk)
+
+
+# A stream holds its connection for the whole reply: the pool is sized for many at once, as the
+# official SDKs size theirs. httpx keeps idle connections only while its pool holds at most
+# max_keepalive_connections in all, and checks each idle one against every connection at each
+# pool event, so a larger bound costs more CPU than it saves (benchmarks/RESULTS.md, issue 17).
+SIZES = CAPACITY, KEEPALIVE = 1000, 100
+LIMITS = httpx.Limits(max_connections=CAPACITY, max_keepalive_connections=KEEPALIVE)
 
 
 def client(opts: CallOptions) -> httpx.Client:
     """The client a provider owns when the caller brings none."""
     with _proxy_errors():
-        return httpx.Client(timeout=httpx_timeout(opts.timeouts))
+        made = httpx.Client(timeout=httpx_timeout(opts.timeouts), limits=LIMITS)
+    return _pool.own(made, *SIZES)
 
 
 def async_client(opts: CallOptions) -> httpx.AsyncClient:
     with _proxy_errors():
-        return httpx.AsyncClient(timeout=httpx_timeout(opts.timeouts))
+        made = httpx.AsyncClient(timeout=httpx_timeout(opts.timeouts), limits=LIMITS)
+    return _pool.own(made, *SIZES)
 
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -129,11 +148,17 @@ def _map(
 
 
 def _build(
-    client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts
+    client: httpx.Client | httpx.AsyncClient, req: HTTPRequest, t: Timeouts, trace: Any
 ) -> httpx.Request:
     timeout = httpx_timeout(t, headers=True)
+    ext = {} if trace is None else {"trace": trace}  # for admission (see _admit)
     request = client.build_request(
-        req.method, req.url, headers=_latin1(req.headers), content=req.body, timeout=timeout
+        req.method,
+        req.url,
+        headers=_latin1(req.headers),
+        content=req.body,
+        timeout=timeout,
+        extensions=ext,
     )
     _redirects.mark(request, req)
     return request
@@ -156,28 +181,51 @@ def send(
     client: httpx.Client, req: HTTPRequest, t: Timeouts, provider: str
 ) -> httpx.Response | KairosError:
     """The streamed response, or the typed error of a send that failed (returned, not raised:
-    the call owner decides whether to retry)."""
+    the call owner decides whether to retry). First admitted to the pool (see ``_admit``)."""
+    gate = _pool.gate(client)
+    ticket = gate.enter(_first(t))
+    if ticket is None:
+        return t.no_headers(provider)
+    responded = False
     try:
-        return _body_timeouts(client.send(_build(client, req, t), stream=True), t)
-    except httpx.ReadTimeout as exc:
+        response = client.send(_build(client, req, t, ticket.hook(sync=True)), stream=True)
+        responded = True
+        response.extensions[_pool.GATE] = gate
+        return _body_timeouts(response, t)
+    except (httpx.ReadTimeout, httpx.PoolTimeout) as exc:
         return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
         return _caused(_map(exc, provider, body_started=False, timeouts=t), exc)
     except (httpx.InvalidURL, UnicodeError, RuntimeError) as exc:
         return _caused(_unsendable(exc, client, provider), exc)
+    finally:
+        ticket.done(responded)
 
 
 async def asend(
     client: httpx.AsyncClient, req: HTTPRequest, t: Timeouts, provider: str
 ) -> httpx.Response | KairosError:
+    """As :func:`send`; first takes over a pending drain of this client (see ``_pool``)."""
+    pool = _pool.apool(client)
+    await pool.take_over()
+    ticket = await pool.gate.enter(_first(t))
+    if ticket is None:
+        return t.no_headers(provider)
+    responded = False
     try:
-        return _body_timeouts(await client.send(_build(client, req, t), stream=True), t)
-    except httpx.ReadTimeout as exc:
+        request = _build(client, req, t, ticket.hook(sync=False))
+        response = await client.send(request, stream=True)
+        responded = True
+        response.extensions[_pool.GATE], response.extensions[_pool.POOL] = pool.gate, pool
+        return _body_timeouts(response, t)
+    except (httpx.ReadTimeout, httpx.PoolTimeout) as exc:
         return _caused(t.no_headers(provider), exc)
     except httpx.HTTPError as exc:
         return _caused(_map(exc, provider, body_started=False, timeouts=t), exc)
     except (httpx.InvalidURL, UnicodeError, RuntimeError) as exc:
         return _caused(_unsendable(exc, client, provider), exc)
+    finally:
+        ticket.done(responded)
 
 
 def _unsendable(
@@ -257,13 +305,16 @@ def iter_body(response: httpx.Response, provider: str) -> Iterator[bytes]:
     try:
         stream = _raw_stream(response, httpx.SyncByteStream)
         if stream is None:
-            yield from response.iter_bytes()
+            yield from response.iter_bytes()  # closes the response at the end
+            _pool.returned(response.extensions)
             return
         response.is_stream_consumed = True
         for data in stream:
             if data:
                 yield data
+        _remove_read_clock(response)  # before the connection goes back to the pool
         response.close()
+        _pool.returned(response.extensions)
     except httpx.ReadTimeout as exc:
         raise ReadTimedOut() from exc
     except httpx.HTTPError as exc:
@@ -279,12 +330,15 @@ async def aiter_body(response: httpx.Response, provider: str) -> AsyncIterator[b
         if stream is None:
             async for data in response.aiter_bytes():
                 yield data
+            _pool.returned(response.extensions)
             return
         response.is_stream_consumed = True
         async for data in stream:
             if data:
                 yield data
+        _remove_read_clock(response)
         await response.aclose()
+        _pool.returned(response.extensions)
     except httpx.ReadTimeout as exc:
         raise ReadTimedOut() from exc
     except httpx.HTTPError as exc:
@@ -345,31 +399,44 @@ def _is_coroutine_function(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn)
 
 
-def drain(pieces: Iterator[bytes], clock: ReadClock | None) -> None:
-    """The stream is complete: take what is left of the body if it is already here (the
-    chunked terminator usually is) so httpx returns the connection to the pool instead of
-    closing it. Only with a read clock, whose reads then time out at once: never waits."""
-    if clock is not None:
-        clock.deadline = 0.0
-        with contextlib.suppress(Exception):
-            for _ in zip(range(4), pieces, strict=False):
-                pass
+_REST = "kairos_rest"  # marks a complete stream whose rest is (to be) drained
 
 
-async def adrain(pieces: AsyncIterator[bytes], clock: ReadClock | None) -> None:
-    if clock is not None:
-        clock.deadline = 0.0
-        with contextlib.suppress(Exception):
-            for _ in range(4):
-                await pieces.__anext__()
-    close = getattr(pieces, "aclose", None)
-    if close is not None:
-        with contextlib.suppress(Exception):
-            await close()
+def park(
+    response: httpx.Response, pieces: Iterator[bytes], clock: ReadClock | None, cap: float
+) -> None:
+    """The stream is complete: the rest of the body (the chunked terminator, usually) is read
+    when the response is closed, for at most ``cap`` seconds, so that httpx returns the
+    connection to the pool instead of closing it. Without a read clock (no network stream to
+    bound the reads) or with no cap, nothing is parked: closing closes at once."""
+    if clock is not None and cap > 0 and _pool.kept(response.extensions):
+        response.extensions[_REST] = (pieces, clock, cap)
+
+
+async def apark(
+    response: httpx.Response, pieces: AsyncIterator[bytes], clock: ReadClock | None, cap: float
+) -> None:
+    """As :func:`park`, but the rest is read at once by a background task (``_pool``) that
+    closes the response when done; the caller is not held."""
+    pool = response.extensions.get(_pool.POOL)
+    if clock is None or cap <= 0 or pool is None or not _pool.kept(response.extensions):
+        await _pool.aclose_quietly(pieces)
+        await aclose(response)
+        return
+    response.extensions[_REST] = True
+
+    async def done() -> None:
+        response.extensions.pop(_REST, None)
+        await aclose(response)
+
+    pool.start_drain(_pool.adrain(pieces, clock, cap, done))
 
 
 def abort(response: httpx.Response) -> None:
-    """Stop a blocked read from any thread: shut the socket down (the reader then closes)."""
+    """Stop a blocked read from any thread: shut the socket down (the reader then closes).
+    A complete stream's connection is left to its drain (bounded by its cap)."""
+    if _REST in response.extensions:
+        return
     stream: Any = response.extensions.get("network_stream")
     sock = None
     if stream is not None and hasattr(stream, "get_extra_info"):
@@ -382,13 +449,26 @@ def abort(response: httpx.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def close(response: httpx.Response) -> None:
+def close(response: httpx.Response, drain: bool = True) -> None:
+    """Close the response; a parked rest is drained first (``drain``) or left parked."""
+    if _REST in response.extensions:
+        if not drain:
+            return
+        rest = response.extensions.pop(_REST, None)
+        if rest is not None:
+            _pool.drain(*rest)
     _remove_read_clock(response)
     with contextlib.suppress(Exception):  # closing must never mask the error being reported
         response.close()
 
 
-async def aclose(response: httpx.Response) -> None:
+async def aclose(response: httpx.Response, turn: bool = False) -> None:
+    """Close the response, unless its drain is running (the drain closes it; with ``turn`` it
+    gets one turn of the loop first, enough to end when the rest is already here)."""
+    if _REST in response.extensions:
+        if turn:
+            await _pool.turn()
+        return
     _remove_read_clock(response)
     with contextlib.suppress(Exception):
         await response.aclose()

@@ -19,12 +19,15 @@ __all__ = ["CallOptions", "Timeouts", "call_options"]
 class Timeouts:
     """Seconds. ``first_chunk`` runs from sending the request to the first event; ``idle``
     from each event to the next (keep-alive comments and pings do not reset it); ``total``
-    caps the whole call (``None``: no cap)."""
+    caps the whole call (``None``: no cap). ``drain`` bounds how long the rest of a complete
+    body (after the end marker) is read so that the connection can be reused; a body still
+    going on then has its connection closed (0: close at once)."""
 
     connect: float = 10.0
     first_chunk: float = 120.0
     idle: float = 60.0
     total: float | None = None
+    drain: float = 0.25
 
     def __post_init__(self) -> None:
         """Each clock is a finite number of seconds greater than 0 (``total`` may be None)."""

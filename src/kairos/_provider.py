@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _http
+from . import _http, _pool
 from ._call import Call
 from ._codec import HTTPRequest, WireCodec
 from ._observe import CallInfo, Observer, checked, observers
@@ -180,16 +180,20 @@ class AsyncHTTPProvider(_Base):
 
     async def aclose(self) -> None:
         """Release the connections of the client it owns for this event loop (those of a
-        finished loop went with it); later calls raise :class:`~kairos.ConfigurationError`."""
+        finished loop went with it); later calls raise :class:`~kairos.ConfigurationError`.
+        Pending drains are cancelled (a client kairos owns) or awaited (yours, within their
+        cap) so that none outlives the provider."""
         import asyncio
 
         self._closed = True
         if not self._own:
+            await _pool.asettle(self._client, cancel=False)
             return
         client = self._loops.get(asyncio.get_running_loop())
         if client is None and not self._loops:
             client = self._client  # never used: bound to no loop yet
         if client is not None:
+            await _pool.asettle(client, cancel=True)
             await client.aclose()
 
     async def __aenter__(self) -> AsyncHTTPProvider:

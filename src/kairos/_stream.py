@@ -7,6 +7,9 @@ ends, fails, is closed or is dropped. The two shells have the same shape, functi
 function (``_drive``/``_adrive``, ``_run``/``_arun``, ``_pump``/``_apump``). The generators
 hold no reference to their ``Stream``, so a stream dropped after a bare ``break`` is closed by
 reference counting at once, not by the cyclic GC.
+
+A complete body is closed once its rest is drained, so that its connection is reused: sync
+after the final chunk has reached the caller, async in the background (``_http.park``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from . import _http
 from ._call import Call, Pump, ReadError, Send, Sleep, Step
 from ._http import ReadTimedOut
 from ._machine import StreamMachine
-from .errors import Cancelled, ConfigurationError, KairosError
+from .errors import APIStatusError, Cancelled, ConfigurationError, KairosError
 from .llm import ChatResponse, StreamChunk
 
 __all__ = ["AsyncStream", "Stream"]
@@ -41,10 +44,12 @@ async def _sleep(seconds: float, wake: Any = None) -> None:
         await asyncio.wait_for(wake.wait(), seconds)
 
 
-def _close(call: Call) -> None:
+def _close(call: Call, drain: bool = True) -> None:
+    """Close the current response; a complete body is drained first, or (not ``drain``) left
+    for later: it is drained once the final chunk has reached the caller."""
     with call.lock:
         if call.response is not None:
-            _http.close(call.response)
+            _http.close(call.response, drain)
 
 
 def _abort(call: Call) -> None:
@@ -131,6 +136,7 @@ def _drive(
                 return step
             result = None
             if isinstance(step, Send):
+                _close(call)  # a retried attempt's connection first
                 result = _http.send(client, step.request, call.opts.timeouts, call.provider)
             elif isinstance(step, ReadError):
                 result = _http.read_body(step.response, call.opts.max_error_body, call.provider)
@@ -147,7 +153,7 @@ def _run(
     try:
         while True:
             final = yield from _pump(call, pump)
-            _close(call)
+            _close(call, drain=False)
             after = _drive(client, call, steps, final, wake)
             if isinstance(after, Pump):
                 pump = after  # the call retries an in-band error that came before any chunk
@@ -173,9 +179,9 @@ def _pump(call: Call, pump: Pump) -> Generator[StreamChunk, None, StreamChunk]:
         pieces = _http.iter_body(response, call.provider)
         for data in pieces:
             chunks = machine.feed(data)
-            if machine.done:
-                _http.drain(pieces, clock)  # keeps the connection for the next request
-                _close(call)  # complete: do not wait for the server to hang up
+            if machine.done:  # complete: the rest of the body is read after the final chunk
+                _http.park(response, pieces, clock, _drain_cap(call, chunks[-1]))
+                _close(call, drain=False)  # closed now unless parked
                 yield from chunks[:-1]
                 return chunks[-1]
             if chunks:
@@ -202,6 +208,13 @@ def _pump(call: Call, pump: Pump) -> Generator[StreamChunk, None, StreamChunk]:
     except BaseException:
         _end(machine)
         raise
+
+
+def _drain_cap(call: Call, final: StreamChunk) -> float:
+    """How long the rest of a finished body may be read to keep its connection: a complete
+    answer or the provider's own error event, yes; a body that broke the protocol, no."""
+    ok = final.error is None or isinstance(final.error, APIStatusError)
+    return call.opts.timeouts.drain if ok else 0.0
 
 
 def _end(machine: StreamMachine, err: KairosError | None = None) -> None:
@@ -260,7 +273,7 @@ class AsyncStream:
             if self._steps is not None:
                 self._steps.close()  # also when iteration never started
         if call.response is not None:
-            await _http.aclose(call.response)
+            await _http.aclose(call.response, turn=True)
 
     def close(self) -> None:
         """Close from another thread or a sync callback: the pending read (or a retry's wait)
@@ -362,9 +375,8 @@ async def _apump(call: Call, pump: Pump) -> AsyncIterator[StreamChunk]:
         pieces = _http.aiter_body(response, call.provider)
         async for data in pieces:
             chunks = machine.feed(data)
-            if machine.done:
-                await _http.adrain(pieces, clock)  # keeps the connection for reuse
-                await _http.aclose(response)
+            if machine.done:  # complete: the rest of the body is read in the background
+                await _http.apark(response, pieces, clock, _drain_cap(call, chunks[-1]))
             for chunk in chunks:
                 yield chunk
             if machine.done:
