@@ -1,6 +1,6 @@
 """What kairos keeps per HTTP client: its admission gate (``_admit``) and its body drains.
 
-No httpx here: ``_http`` (the only httpx module) gets each client's gate from this module and
+No httpx here: ``_http`` (the only httpx package) gets each client's gate from this module and
 registers the drains it starts. The state is kept per client (per event loop for an
 ``httpx.AsyncClient``), in weak maps, so a caller's own client is used as it is; the clients
 kairos builds are registered with their capacity (:func:`own`).
