@@ -145,12 +145,14 @@ def main() -> int:
     ap.add_argument("--before", required=True)
     ap.add_argument("--after", required=True)
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--wires", default=",".join(WIRES), help="a subset, for trees without some")
     args = ap.parse_args()
+    wires = [w for w in args.wires.split(",") if w]
     best: dict[tuple[str, str], float] = {}
     for _ in range(args.rounds):
         for label, src in (("before", args.before), ("after", args.after)):
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
-            for fmt in WIRES:
+            for fmt in wires:
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", fmt], env=env, check=True,
                     capture_output=True, text=True,
@@ -162,7 +164,7 @@ def main() -> int:
         "| wire (text only, one event per read) | before us/chunk | after us/chunk | after/before |"
     )
     print("|---|---|---|---|")
-    for fmt in WIRES:
+    for fmt in wires:
         b, a = best[(fmt, "before")], best[(fmt, "after")]
         print(f"| {fmt} | {b:.2f} | {a:.2f} | {a / b:.2f}x |")
     return 0

@@ -143,6 +143,17 @@ def test_a_key_in_the_base_url_is_not_shown() -> None:
     assert "[redacted]" in str(info.value)  # the server echoed the query: it was redacted
 
 
+def test_a_pasted_password_with_a_slash_is_not_shown_by_the_error_it_causes() -> None:
+    """A raw "/" in the password makes the URL unparseable (the port is then "9/..."): the
+    ConfigurationError that says so shows the URL without the user info."""
+    password = "sk-Ab/cd-pasted-key"
+    with pytest.raises(kairos.ConfigurationError) as info:
+        kairos.provider("openai", base_url=f"http://u:{password}@127.0.0.1:9/v1", api_key="x")
+    assert "bad port" in str(info.value) and "http://***@127.0.0.1:9/v1" in str(info.value)
+    for text in _texts(info.value):
+        assert "sk-Ab" not in text and "cd-pasted-key" not in text
+
+
 # -- redirects ----------------------------------------------------------------------------------
 def _redirect_to(target: str) -> Any:
     def reply(seen: Seen) -> Reply:

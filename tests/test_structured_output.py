@@ -201,9 +201,24 @@ def test_responses_sends_text_format() -> None:
     }
 
 
-def test_json_mode_only_servers_get_json_object() -> None:
-    body = sent("qwen", req(), options={"json_mode_only": True})
-    assert body["response_format"] == {"type": "json_object"}
+def test_json_mode_only_servers_get_json_object_and_the_schema_as_an_instruction() -> None:
+    request = kairos.ChatRequest(
+        [kairos.Message.system("be brief"), kairos.Message.user("weather?")], output_schema=SCHEMA
+    )
+    for body in (
+        sent("qwen", request, options={"json_mode_only": True}),
+        sent("deepseek", request),
+    ):
+        assert body["response_format"] == {"type": "json_object"}
+        roles = [m["role"] for m in body["messages"]]
+        assert roles == ["system", "system", "user"]
+        assert body["messages"][0]["content"] == "be brief"
+        instruction = body["messages"][1]["content"]
+        assert "JSON" in instruction
+        assert json.loads(instruction.split("Schema: ", 1)[1]) == SCHEMA
+    plain = sent("qwen", req())
+    assert plain["response_format"]["type"] == "json_schema"
+    assert [m["role"] for m in plain["messages"]] == ["user"]
 
 
 def test_anthropic_native_models_get_output_config() -> None:

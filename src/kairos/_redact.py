@@ -127,7 +127,10 @@ def redact(err: KairosError, secrets: tuple[str, ...]) -> KairosError:
     return err
 
 
-_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@]*@")
+# user info: up to the first "@" of the authority, or ``user:password@`` whose password holds a
+# raw "/" (invalid in a URL, but pasted keys have them: such a URL does not parse, and the
+# error that says so must not show the key)
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)(?:[^/?#@]*|[^/?#@:]*:[^?#@]*)@")
 
 
 def display_url(url: str) -> str:

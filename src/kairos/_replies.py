@@ -221,10 +221,12 @@ class Reply:
         model: str | None = None,
         chunk_delay: float = 0.0,
     ) -> Reply:
-        """A structured-output answer: ``value`` as JSON text, streamed in pieces cut at
-        awkward places (inside strings, escapes, numbers and surrogate pairs), as a model's
-        tokens cut them. On a wire that returns structured output through a tool (Anthropic
-        models without native structured output) it is rendered as that tool's input."""
+        """A structured-output answer: ``value`` as JSON text (non-ASCII characters as
+        themselves, not ``\\u`` escapes), streamed in pieces of 1, 3, 2, 5, 4 and 7 characters
+        in turn (:func:`awkward_pieces`), so cuts fall inside strings, numbers and the escapes
+        the value needs, as a model's tokens cut them. On a wire that returns structured
+        output through a tool (Anthropic models without native structured output) it is
+        rendered as that tool's input."""
         try:
             text = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:

@@ -187,7 +187,13 @@ PRESETS: Mapping[str, Preset] = {
             # Mode" guide, "Tool calls"); without tool calls it is ignored. The older
             # deepseek-reasoner rejected reasoning_content in any input message, but it could
             # not call tools: sending it on tool-call turns only is right for both.
-            options={"reasoning_echo": "tool_calls", "reasoning_param": "deepseek"},
+            # "JSON Output" guide: response_format {"type": "json_object"} only (json_schema is
+            # a 400), and the prompt must say "json"
+            options={
+                "reasoning_echo": "tool_calls",
+                "reasoning_param": "deepseek",
+                "json_mode_only": True,
+            },
             auto=True,
             models=("deepseek-*",),
         ),

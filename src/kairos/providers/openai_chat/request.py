@@ -13,6 +13,7 @@ Message parts are written by ``parts.py``. ``ChatRequest.reasoning`` is mapped b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,19 +61,35 @@ def request_body(
     if req.reasoning is not None:
         body.update(reasoning_fields(req.reasoning, reasoning_param))
     spec = output_spec(req.output_schema)
-    if spec is not None:
-        body["response_format"] = _response_format(spec, json_mode_only)
+    if spec is not None and json_mode_only:
+        body["response_format"] = {"type": "json_object"}
+        _insert_schema_instruction(body["messages"], spec)
+    elif spec is not None:
+        body["response_format"] = _response_format(spec)
     return body
 
 
-def _response_format(spec: OutputSpec, json_mode_only: bool) -> dict[str, Any]:
+def _response_format(spec: OutputSpec) -> dict[str, Any]:
     """Structured output ("Structured Outputs" in the API reference): the schema, strict when it
-    meets the strict rules (see ``kairos._output``); JSON mode for servers whose preset row says
-    they have only that (``options={"json_mode_only": True}``)."""
-    if json_mode_only:
-        return {"type": "json_object"}
+    meets the strict rules (see ``kairos._output``)."""
     schema = {"name": spec.name, "schema": dict(spec.schema), "strict": spec.strict}
     return {"type": "json_schema", "json_schema": schema}
+
+
+def _insert_schema_instruction(messages: list[dict[str, Any]], spec: OutputSpec) -> None:
+    """JSON mode for servers whose preset row says they have only that (``options=
+    {"json_mode_only": True}``, e.g. DeepSeek's "JSON Output" guide): the server guarantees JSON
+    but not its shape, and requires the word "json" in the prompt, so the schema travels as a
+    system message after the caller's leading system messages. The result is validated as on
+    every wire."""
+    text = (
+        "Answer with one JSON object, and nothing else, that is valid against this JSON "
+        f"Schema: {json.dumps(dict(spec.schema), ensure_ascii=False, separators=(',', ':'))}"
+    )
+    at = 0
+    while at < len(messages) and messages[at].get("role") in ("system", "developer"):
+        at += 1
+    messages.insert(at, {"role": "system", "content": text})
 
 
 def reasoning_fields(r: Reasoning, param: str) -> dict[str, Any]:
