@@ -53,55 +53,70 @@ def chat_app(
     ``system`` and ``options`` (``model``, ``temperature``, ...) go into every request; ``log``
     gets one line per request. ``app.state.stop_streams(reason)`` (from any thread) ends every
     reply still streaming with ``reason`` as its error, e.g. before the server shuts down."""
-    assets = _assets()
-    opens_async = inspect.iscoroutinefunction(getattr(provider, "chat_stream", None))
-    live: weakref.WeakSet[UIMessageStream] = weakref.WeakSet()
-    lock = threading.Lock()
+    routes = _Routes(provider, label, system, log, options)
+    app = Starlette(
+        routes=[
+            Route("/", routes.page),
+            Route("/static/{name}", routes.static),
+            Route("/api/info", routes.info),
+            Route("/api/chat", routes.chat, methods=["POST"]),
+        ]
+    )
+    app.state.stop_streams = routes.stop_streams
+    return app
 
-    def stop_streams(reason: str) -> None:
-        with lock:
-            streams = list(live)
+
+class _Routes:
+    """The app's handlers, and the replies still streaming (so they can be stopped)."""
+
+    def __init__(
+        self,
+        provider: Any,
+        label: str,
+        system: str | None,
+        log: Callable[[str], None] | None,
+        options: dict[str, Any],
+    ) -> None:
+        self.provider, self.label, self.system, self.log = provider, label, system, log
+        self.options = options
+        self.assets = _assets()
+        self.opens_async = inspect.iscoroutinefunction(getattr(provider, "chat_stream", None))
+        self.live: weakref.WeakSet[UIMessageStream] = weakref.WeakSet()
+        self.lock = threading.Lock()
+
+    def stop_streams(self, reason: str) -> None:
+        with self.lock:
+            streams = list(self.live)
         for ui in streams:
             ui.cancel(reason)
 
-    def note(request: Request, status: int) -> None:
-        if log is not None:
-            log(f"{request.method} {request.url.path} -> {status}")
+    def note(self, request: Request, status: int) -> None:
+        if self.log is not None:
+            self.log(f"{request.method} {request.url.path} -> {status}")
 
-    async def page(request: Request) -> Response:
-        return Response(assets["index.html"], media_type=_TYPES["html"])
+    async def page(self, request: Request) -> Response:
+        return Response(self.assets["index.html"], media_type=_TYPES["html"])
 
-    async def static(request: Request) -> Response:
+    async def static(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in assets:
+        if name not in self.assets:
             return PlainTextResponse("not found", status_code=404)
-        return Response(assets[name], media_type=_TYPES[name.rsplit(".", 1)[1]])
+        return Response(self.assets[name], media_type=_TYPES[name.rsplit(".", 1)[1]])
 
-    async def info(request: Request) -> Response:
-        return JSONResponse({"label": label})
+    async def info(self, request: Request) -> Response:
+        return JSONResponse({"label": self.label})
 
-    async def chat(request: Request) -> Response:
+    async def chat(self, request: Request) -> Response:
         try:
-            req = read_chat_request(await request.body(), system=system, **options)
+            req = read_chat_request(await request.body(), system=self.system, **self.options)
         except BadChatRequest as exc:
-            note(request, exc.http_status)
+            self.note(request, exc.http_status)
             return PlainTextResponse(str(exc), status_code=exc.http_status)
-        note(request, 200)
-        if opens_async:
-            response = UIMessageStreamResponse(provider.chat_stream(req))
+        self.note(request, 200)
+        if self.opens_async:
+            response = UIMessageStreamResponse(self.provider.chat_stream(req))
         else:
-            response = UIMessageStreamResponse(functools.partial(provider.chat_stream, req))
-        with lock:
-            live.add(response.ui_stream)
+            response = UIMessageStreamResponse(functools.partial(self.provider.chat_stream, req))
+        with self.lock:
+            self.live.add(response.ui_stream)
         return response
-
-    app = Starlette(
-        routes=[
-            Route("/", page),
-            Route("/static/{name}", static),
-            Route("/api/info", info),
-            Route("/api/chat", chat, methods=["POST"]),
-        ]
-    )
-    app.state.stop_streams = stop_streams
-    return app
