@@ -297,7 +297,14 @@ def test_content_only_when_asked(monkeypatch: pytest.MonkeyPatch, otel: Telemetr
 
 @pytest.mark.parametrize(
     ("wire", "name"),
-    [("openai", "openai"), ("anthropic", "anthropic"), ("gemini", "gcp.gemini")],
+    [
+        ("openai", "openai"),
+        ("anthropic", "anthropic"),
+        ("gemini", "gcp.gemini"),
+        ("openai-responses", "openai"),
+        ("azure", "azure.ai.openai"),
+        ("azure-responses", "azure.ai.openai"),
+    ],
 )
 def test_provider_name_is_the_registered_value(otel: Telemetry, wire: str, name: str) -> None:
     llm_ = ScriptedProvider([kairos.testing.Reply.text("hi", calls=[])], wire=wire)

@@ -79,6 +79,7 @@ PRESETS: Mapping[str, Preset] = {
             "OPENAI_BASE_URL",
             default_model="gpt-5-mini",
             note="OpenAI Responses API (/v1/responses)",
+            genai_provider="openai",  # the provider, not the API it is reached by
         ),
         _P(
             "anthropic",
@@ -153,6 +154,7 @@ PRESETS: Mapping[str, Preset] = {
             ("AZURE_OPENAI_API_KEY",),
             "AZURE_OPENAI_ENDPOINT",
             note="Azure OpenAI v1 API, Chat Completions; the model is your deployment name",
+            genai_provider="azure.ai.openai",
             options={"auth_header": "api-key", "max_tokens_field": "max_completion_tokens"},
             endpoint_path="/openai/v1",
         ),
@@ -163,6 +165,7 @@ PRESETS: Mapping[str, Preset] = {
             ("AZURE_OPENAI_API_KEY",),
             "AZURE_OPENAI_ENDPOINT",
             note="Azure OpenAI v1 API, Responses; the model is your deployment name",
+            genai_provider="azure.ai.openai",
             options={"auth_header": "api-key"},
             endpoint_path="/openai/v1",
         ),
