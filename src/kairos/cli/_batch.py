@@ -79,6 +79,12 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("--model", metavar="M", help="default model (a line's own model wins)")
     s.add_argument("--base-url", metavar="URL", help="server base URL, as for kairos stream")
+    _limit_args(s)
+    _run_args(s)
+
+
+def _limit_args(s: Any) -> None:
+    """What bounds the run: clocks, concurrency, rates, attempts."""
     s.add_argument(
         "--timeout",
         type=_positive(float),
@@ -105,6 +111,10 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="attempts per id (default 3)",
     )
+
+
+def _run_args(s: Any) -> None:
+    """How the run goes: resume, progress, durability, Ctrl-C, engine."""
     s.add_argument("--resume", action="store_true", help="continue OUTPUT, skipping done ids")
     s.add_argument(
         "--retry-failed", action="store_true", help="also run failed ids again (implies --resume)"
