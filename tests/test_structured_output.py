@@ -242,6 +242,11 @@ def test_anthropic_other_models_get_a_forced_output_tool() -> None:
     body = sent("anthropic", req(model="claude-3-5-haiku-latest", tools=tools))
     assert [t["name"] for t in body["tools"]] == ["lookup", "kairos_output"]
     assert body["tool_choice"] == {"type": "any"}
+    named = sent(
+        "anthropic", req(model="claude-3-5-haiku-latest", tools=tools, tool_choice="lookup")
+    )
+    assert named["tool_choice"] == {"type": "tool", "name": "lookup"}  # kept: a tool turn
+    assert [t["name"] for t in named["tools"]] == ["lookup", "kairos_output"]
 
 
 @pytest.mark.parametrize(
@@ -252,8 +257,9 @@ def test_anthropic_other_models_get_a_forced_output_tool() -> None:
             "extended thinking",
         ),
         (req({"type": "array", "items": {}}, model="claude-3-5-haiku-latest"), "top-level object"),
+        (req(model="claude-3-5-haiku-latest", tool_choice="none"), "tool_choice 'none'"),
     ],
-    ids=["thinking", "not-an-object"],
+    ids=["thinking", "not-an-object", "no-tools"],
 )
 def test_anthropic_forced_tool_limits_are_configuration_errors(
     request_: kairos.ChatRequest, says: str

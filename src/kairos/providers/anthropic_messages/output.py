@@ -11,7 +11,9 @@ the model name; default :data:`NATIVE_MODELS`).
 A forced tool cannot be combined with extended thinking (the API rejects a forced
 ``tool_choice`` with thinking on): that is a :class:`kairos.ConfigurationError` before any
 request. With tools of the caller's own, ``tool_choice`` becomes ``any`` (the model may call
-them first; its answer still comes through the output tool). The forced tool needs an object
+them first; its answer still comes through the output tool), except that a caller's choice of
+one named tool is kept (that turn calls it and, like any tool turn, has no object) and
+``none`` is a ConfigurationError (the answer could not come). The forced tool needs an object
 schema (tool inputs are objects).
 """
 
@@ -54,11 +56,19 @@ def add_output(
             f"structured output on {model} goes through a tool, whose input must be an object:"
             " give output_schema a top-level object"
         )
+    chosen = body.get("tool_choice") or {}
+    if chosen.get("type") == "none":
+        raise ConfigurationError(
+            f"structured output on {model} comes through a tool, and tool_choice 'none' forbids "
+            "tools: drop tool_choice or use a model with native structured output"
+        )
     tool = {
         "name": OUTPUT_TOOL,
         "description": "Give your answer as this tool's input.",
         "input_schema": dict(spec.schema),
     }
     body["tools"] = [*body.get("tools", []), tool]
+    if chosen.get("type") == "tool":
+        return  # the caller's named tool this turn; the answer comes on a later one
     only = len(body["tools"]) == 1
     body["tool_choice"] = {"type": "tool", "name": OUTPUT_TOOL} if only else {"type": "any"}
