@@ -221,6 +221,15 @@ def test_json_mode_only_servers_get_json_object_and_the_schema_as_an_instruction
     assert [m["role"] for m in plain["messages"]] == ["user"]
 
 
+def test_gemini_extras_schema_wins_and_is_sent_alone() -> None:
+    older = {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}
+    body = sent("gemini", req(extras={"generationConfig": {"responseSchema": older}}))
+    config = body["generationConfig"]
+    assert config["responseSchema"] == older and "responseJsonSchema" not in config
+    assert config["responseMimeType"] == "application/json"
+    assert sent("gemini", req())["generationConfig"]["responseJsonSchema"] == SCHEMA
+
+
 def test_anthropic_native_models_get_output_config() -> None:
     body = sent("anthropic", req(model="claude-sonnet-4-5"))
     assert body["output_config"] == {"format": {"type": "json_schema", "schema": SCHEMA}}

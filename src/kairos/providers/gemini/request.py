@@ -55,6 +55,9 @@ def request_body(req: ChatRequest, model: str, provider: str = "gemini") -> dict
     if config:
         body["generationConfig"] = config
     merge(body, req.extras)
+    final = body.get("generationConfig") or {}
+    if "responseSchema" in final and "responseJsonSchema" in final:
+        del final["responseJsonSchema"]  # the extras' schema wins: the API takes only one
     return body
 
 
