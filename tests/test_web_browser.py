@@ -5,6 +5,9 @@ loopback upstream that answers in OpenAI's real wire format (replies rendered by
 kairos.testing) and records when a client hangs up. The page is used as a person would: type
 in the only textarea, press Send / Stop, read the `data-role="assistant"` replies.
 
+One test runs `kairos web` with no key at all, on the offline default (the embedded emulator),
+as a person trying it first would.
+
 `make test` installs chromium with apt when it runs as root; elsewhere this module skips, with
 the reason, and warns. Playwright drives the system chromium (`executable_path`): its own
 browser download is never used."""
@@ -25,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from kairos.providers import PRESETS
 from kairos.testing import Call, Fail, Pause, Reply, Text, render_stream
 from loopback import LoopbackServer, Seen, endless
 from loopback import Reply as Raw
@@ -243,3 +247,41 @@ def test_an_attachment_no_model_takes_is_refused_clearly_and_the_chat_goes_on(pa
     after.locator("[data-part=meta]").wait_for(timeout=WAIT * 1000)
     assert reply_text(after) == "Echo: hello again"
     assert json.dumps(reply_text(after))  # plain text, no markup
+
+
+def _offline_env() -> dict[str, str]:
+    keys = {var for p in PRESETS.values() for var in p.key_env}
+    env = {k: v for k, v in os.environ.items() if k not in keys and not k.endswith("_BASE_URL")}
+    env["OLLAMA_HOST"] = "127.0.0.1:9"  # nothing listens there: the auto-pick skips Ollama
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def test_with_no_key_the_offline_default_streams_into_the_page(browser: Any) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kairos", "web"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_offline_env(),
+    )
+    try:
+        url = _read_url(proc)
+        page = browser.new_page()
+        try:
+            page.goto(url)
+            reply = ask(page, "hello")
+            samples: list[str] = []
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and not reply.locator("[data-part=meta]").count():
+                samples.append(reply_text(reply))
+                time.sleep(0.03)
+            final = reply_text(reply)
+        finally:
+            page.close()
+    finally:
+        code, err = interrupt(proc, WAIT)
+    assert code == 0 and "Traceback" not in err, err
+    assert "[offline demo: scripted reply, not a model]" in final
+    growing = [t for t in dict.fromkeys(samples) if t and t != final]
+    assert len(growing) >= 3, f"the text did not grow while streaming: {samples}"
+    assert all(final.startswith(t) for t in growing)
