@@ -1,5 +1,5 @@
-"""Foreground commands as subprocesses (``kairos serve``, ``kairos web``): read their output up
-to a marker, bounded, and stop them with Ctrl-C."""
+"""Foreground commands as subprocesses (``kairos serve``, ``kairos web``): the environment of a
+machine with no key, read their output up to a marker, bounded, and stop them with Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,6 +8,18 @@ import select
 import signal
 import subprocess
 import time
+
+from kairos.providers import PRESETS
+
+
+def offline_env() -> dict[str, str]:
+    """This environment without any provider's key or base URL and with no Ollama to find: the
+    CLI picks the offline default."""
+    keys = {var for p in PRESETS.values() for var in p.key_env}
+    env = {k: v for k, v in os.environ.items() if k not in keys and not k.endswith("_BASE_URL")}
+    env["OLLAMA_HOST"] = "127.0.0.1:9"  # nothing listens there: the auto-pick skips Ollama
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 def read_until(proc: subprocess.Popen[bytes], marker: bytes, timeout: float = 20) -> str:

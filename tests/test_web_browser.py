@@ -28,11 +28,10 @@ from typing import Any
 
 import pytest
 
-from kairos.providers import PRESETS
 from kairos.testing import Call, Fail, Pause, Reply, Text, render_stream
 from loopback import LoopbackServer, Seen, endless
 from loopback import Reply as Raw
-from procs import interrupt, read_until
+from procs import interrupt, offline_env, read_until
 from web_support import chunk
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # as the Makefile's CHROMIUM
@@ -249,20 +248,12 @@ def test_an_attachment_no_model_takes_is_refused_clearly_and_the_chat_goes_on(pa
     assert json.dumps(reply_text(after))  # plain text, no markup
 
 
-def _offline_env() -> dict[str, str]:
-    keys = {var for p in PRESETS.values() for var in p.key_env}
-    env = {k: v for k, v in os.environ.items() if k not in keys and not k.endswith("_BASE_URL")}
-    env["OLLAMA_HOST"] = "127.0.0.1:9"  # nothing listens there: the auto-pick skips Ollama
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def test_with_no_key_the_offline_default_streams_into_the_page(browser: Any) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "kairos", "web"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_offline_env(),
+        env=offline_env(),
     )
     try:
         url = _read_url(proc)

@@ -4,7 +4,6 @@ example of "Streaming to a browser" against the emulator, and checks the wheel s
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -17,11 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kairos.providers import PRESETS
 from kairos.serve import EmulatorServer
 from loopback import LoopbackServer, endless
 from loopback import Reply as Raw
-from procs import interrupt, read_until
+from procs import interrupt, offline_env, read_until
 from web_support import chunk, parse_parts, serve_app
 
 ROOT = Path(__file__).parent.parent
@@ -30,14 +28,6 @@ BODY = {
     "messages": [{"id": "u", "role": "user", "parts": [{"type": "text", "text": "hola"}]}],
 }
 IMAGE = {"type": "file", "mediaType": "image/png", "filename": "cat.png", "url": "data:,"}
-
-
-def _env() -> dict[str, str]:
-    keys = {var for p in PRESETS.values() for var in p.key_env}
-    env = {k: v for k, v in os.environ.items() if k not in keys and not k.endswith("_BASE_URL")}
-    env["OLLAMA_HOST"] = "127.0.0.1:9"  # nothing listens there: the auto-pick skips Ollama
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 def _url(banner: str) -> str:
@@ -51,7 +41,7 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "kairos", "web", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
+        env=offline_env(),
     )
 
 
@@ -135,7 +125,7 @@ def test_bad_options_are_one_line_exit_2(args: list[str], fragment: str) -> None
         capture_output=True,
         text=True,
         timeout=30,
-        env=_env(),
+        env=offline_env(),
     )
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1, r.stderr
@@ -152,7 +142,7 @@ def test_a_port_in_use_is_one_line_exit_2() -> None:
             capture_output=True,
             text=True,
             timeout=30,
-            env=_env(),
+            env=offline_env(),
         )
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "cannot listen on" in r.stderr, r.stderr
@@ -167,7 +157,7 @@ def test_without_the_web_extra_it_says_what_to_install() -> None:
         "sys.exit(main(['web']))\n"
     )
     r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=_env()
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=offline_env()
     )
     assert r.returncode == 2
     assert r.stderr == "kairos: error: kairos web needs starlette: pip install 'kairos-llm[web]'\n"
